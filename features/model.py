@@ -1,0 +1,128 @@
+"""The registered lead-scoring model: fitted features, booster, calibration, score scale and grades in one pyfunc."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from features.encode import CategoryEncoder
+from features.schema import LeadSchema, parse_schema
+
+GRADES = ("A", "B", "C", "D")
+DEFAULT_GRADE_CUTS = {"A": 90.0, "B": 70.0, "C": 40.0}
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling on the booster's log-odds: p = sigmoid(slope * raw + intercept)."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        return sigmoid(self.slope * raw + self.intercept)
+
+
+@dataclass(frozen=True)
+class ScoreScale:
+    """Maps a probability to a 0-100 score: the share of reference leads (training, out-of-fold) it outranks."""
+
+    reference: np.ndarray
+    grade_cuts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_GRADE_CUTS))
+
+    @classmethod
+    def fit(cls, probabilities: np.ndarray, grade_cuts: dict[str, float] | None = None, size: int = 1001) -> ScoreScale:
+        quantiles = np.quantile(probabilities, np.linspace(0, 1, size))
+        return cls(reference=np.sort(quantiles), grade_cuts=dict(grade_cuts or DEFAULT_GRADE_CUTS))
+
+    def score(self, probabilities: np.ndarray) -> np.ndarray:
+        ref = self.reference
+        below = np.searchsorted(ref, probabilities, side="left")
+        at_or_below = np.searchsorted(ref, probabilities, side="right")
+        share = (below + at_or_below) / (2.0 * len(ref))
+        return np.rint(100.0 * share).astype(np.int64)
+
+    def grade(self, scores: np.ndarray) -> np.ndarray:
+        cuts = self.grade_cuts
+        return np.select([scores >= cuts["A"], scores >= cuts["B"], scores >= cuts["C"]], ["A", "B", "C"], "D")
+
+    def probability_cuts(self) -> dict[str, float]:
+        """The probability at which each grade starts, for people reading thresholds in probability terms."""
+        return {g: float(np.quantile(self.reference, cut / 100.0)) for g, cut in self.grade_cuts.items()}
+
+
+class LeadModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """A trained lead scorer; `predict` returns probability, score (0-100) and grade (A-D) per lead."""
+
+    def __init__(
+        self,
+        schema: LeadSchema,
+        preprocessor: Pipeline,
+        booster: lgb.Booster,
+        calibration: Calibration,
+        scale: ScoreScale,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        self.schema_dict = schema.to_dict()
+        self.preprocessor = preprocessor
+        self.booster = booster
+        self.calibration = calibration
+        self.scale = scale
+        self.info = dict(info or {})
+
+    @property
+    def schema(self) -> LeadSchema:
+        return parse_schema(self.schema_dict)
+
+    @property
+    def encoder(self) -> CategoryEncoder:
+        encoder: CategoryEncoder = self.preprocessor.named_steps["encode"]
+        return encoder
+
+    def matrix(self, leads: pd.DataFrame) -> np.ndarray:
+        """Raw lead rows to the model's feature matrix, through the fitted pipeline."""
+        matrix: np.ndarray = self.preprocessor.transform(leads)
+        return matrix
+
+    def probability(self, leads: pd.DataFrame) -> np.ndarray:
+        """Calibrated conversion probability per lead."""
+        return self.calibration(self.booster.predict(self.matrix(leads), raw_score=True))
+
+    def score_frame(self, leads: pd.DataFrame) -> pd.DataFrame:
+        """Lead id (when given), probability, score and grade per lead, in input order."""
+        probability = self.probability(leads)
+        scores = self.scale.score(probability)
+        out = pd.DataFrame(
+            {"probability": probability, "score": scores, "grade": self.scale.grade(scores)}, index=leads.index
+        )
+        id_column = self.schema_dict["id"]
+        if id_column in leads.columns:
+            out.insert(0, id_column, leads[id_column].to_numpy())
+        return out.reset_index(drop=True)
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        if not isinstance(model_input, pd.DataFrame):
+            model_input = pd.DataFrame(model_input)
+        return self.score_frame(model_input)
+
+    def contributions(self, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Each feature's push on the calibrated log-odds per lead, and the cleaned values they came from."""
+        cleaned: pd.DataFrame = self.preprocessor.named_steps["clean"].transform(leads)
+        matrix = self.encoder.transform(cleaned)
+        contrib = self.booster.predict(matrix, pred_contrib=True)[:, :-1] * self.calibration.slope
+        return pd.DataFrame(contrib, columns=self.schema.features, index=leads.index), cleaned

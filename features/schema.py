@@ -1,0 +1,165 @@
+"""The lead schema file: one YAML file describes a lead table (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class SchemaError(ValueError):
+    """A schema file or a lead table that does not match it; the message is one line naming the problem."""
+
+
+class LabelMapping(BaseModel):
+    """A label derived from a status column: listed values are positive or negative, others are unlabeled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str
+    positive: list[str] = Field(min_length=1)
+    negative: list[str] = Field(min_length=1)
+
+    @field_validator("positive", "negative", mode="before")
+    @classmethod
+    def _as_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> LabelMapping:
+        both = sorted(set(self.positive) & set(self.negative))
+        if both:
+            raise ValueError(f"label values listed as both positive and negative: {both}")
+        return self
+
+
+class Groups(BaseModel):
+    """Which features describe fit (who the lead is) and which engagement (what the lead did)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fit: list[str] = Field(default_factory=list)
+    engagement: list[str] = Field(default_factory=list)
+
+
+class LeadSchema(BaseModel):
+    """A validated lead schema; the same object drives validation, features, training and the API."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    label: str | LabelMapping
+    timestamp: str | None = None
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+    boolean: list[str] = Field(default_factory=list)
+    drop: list[str] = Field(default_factory=list)
+    na_values: list[str] = Field(default_factory=list)
+    groups: Groups | None = None
+
+    @field_validator("na_values", mode="before")
+    @classmethod
+    def _na_as_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return ["" if v is None else str(v) for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LeadSchema:
+        label_column = self.label_column
+        named = [self.id, label_column, *self.features, *self.drop]
+        if self.timestamp:
+            named.append(self.timestamp)
+        twice = sorted(name for name, n in Counter(named).items() if n > 1)
+        if twice:
+            raise ValueError(f"column named more than once: {twice[0]!r}")
+        if not self.features:
+            raise ValueError("no features: list at least one column under numeric, categorical or boolean")
+        if self.groups:
+            for group, columns in (("fit", self.groups.fit), ("engagement", self.groups.engagement)):
+                unknown = [c for c in columns if c not in self.features]
+                if unknown:
+                    raise ValueError(f"groups.{group} names {unknown[0]!r}, which is not a feature")
+        return self
+
+    @property
+    def label_column(self) -> str:
+        return self.label.column if isinstance(self.label, LabelMapping) else self.label
+
+    @property
+    def features(self) -> list[str]:
+        """Feature columns in model order: numeric, boolean, then categorical."""
+        return [*self.numeric, *self.boolean, *self.categorical]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """Columns a lead to be scored may carry: its id and its features."""
+        return [self.id, *self.features]
+
+    def kind(self, column: str) -> str:
+        """'numeric', 'boolean' or 'categorical' for a feature column."""
+        for kind in ("numeric", "boolean", "categorical"):
+            if column in getattr(self, kind):
+                return kind
+        raise KeyError(column)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, exclude_defaults=True) | {"id": self.id, "label": self.label_dict}
+
+    @property
+    def label_dict(self) -> str | dict[str, Any]:
+        return self.label.model_dump() if isinstance(self.label, LabelMapping) else self.label
+
+
+def _label_is_mapping(errors: list[Any]) -> bool:
+    return any(e["loc"][1:2] == ("str",) and isinstance(e["input"], dict) for e in errors)
+
+
+def _one_line(error: ValidationError) -> str:
+    errors = error.errors()
+    # A mapping given for `label` fails the plain-string branch too; report the mapping's own mistake.
+    mapping_errors = [e for e in errors if "str" not in e["loc"][1:2]]
+    first = mapping_errors[0] if mapping_errors and len(errors) > 1 and _label_is_mapping(errors) else errors[0]
+    where = ".".join(str(p) for p in first["loc"] if isinstance(p, int) or ("[" not in p and p not in ("LabelMapping", "str")))
+    if first["type"] == "extra_forbidden":
+        return f"unknown key {where!r}"
+    if first["type"] == "missing":
+        return f"missing required key {where!r}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def parse_schema(data: Any, source: str = "schema") -> LeadSchema:
+    """Validate a schema mapping, raising SchemaError with one line naming the first mistake."""
+    if not isinstance(data, dict):
+        raise SchemaError(f"{source}: expected a mapping of keys (id, label, numeric, ...), got {type(data).__name__}")
+    try:
+        return LeadSchema.model_validate(data)
+    except ValidationError as error:
+        raise SchemaError(f"{source}: {_one_line(error)}") from None
+
+
+def load_schema(path: str | Path) -> LeadSchema:
+    """Read and validate a schema YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemaError(f"schema file not found: {path}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SchemaError(f"{path}: not valid YAML{where}") from None
+    return parse_schema(data, source=str(path))
+
+
+def dump_schema(schema: LeadSchema) -> str:
+    """The schema as YAML text, in the order of the design document."""
+    return yaml.safe_dump(schema.to_dict(), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,145 @@
+"""The `leadscore` command line: generate, train, score, promote. MLproject entry points call these commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(
+    name="leadscore",
+    help="Lead scoring learned from sales outcomes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def one_line_errors(command: F) -> F:
+    """Known input problems end the command with exit code 2 and one line saying what to fix."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        from features.schema import SchemaError
+        from training.data import DataError
+        from training.register import RegistrationError
+
+        try:
+            return command(*args, **kwargs)
+        except (SchemaError, DataError, RegistrationError) as error:
+            _fail(str(error))
+        except MlflowException as error:
+            _fail(f"MLflow: {str(error.message).splitlines()[0]}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("mlflow", "alembic", "urllib3", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+@one_line_errors
+def generate(
+    rows: Annotated[int, typer.Option(help="Number of leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
+    out: Annotated[Path, typer.Option(help="Folder for leads.csv, schema.yaml and truth.csv.")] = Path("data"),
+) -> None:
+    """Write a synthetic B2B lead table, its schema file and each lead's true conversion probability."""
+    from training.synthetic import write_synthetic
+
+    try:
+        files = write_synthetic(out, rows=rows, seed=seed, progress=True)
+    except ValueError as error:
+        _fail(str(error))
+    typer.echo(f"leads:  {files.leads}\nschema: {files.schema}\ntruth:  {files.truth}")
+
+
+@app.command()
+@one_line_errors
+def train(
+    data: Annotated[Path, typer.Option(help="Lead table (.csv or .parquet).")],
+    schema: Annotated[Path, typer.Option(help="Lead schema YAML file.")],
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "lead-scoring",
+    model_name: Annotated[str, typer.Option(help="Registered model name.")] = "lead-scoring",
+    holdout_fraction: Annotated[float, typer.Option(help="Share of leads held out for evaluation.")] = 0.2,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds on the training part.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Validate, fit, calibrate, evaluate, log to MLflow and register; promote to @champion when at least as good."""
+    from pydantic import ValidationError
+
+    from training.config import TrainConfig
+    from training.train import train as run_training
+
+    try:
+        config = TrainConfig(
+            data=data, schema_path=schema, experiment=experiment, model_name=model_name,
+            holdout_fraction=holdout_fraction, folds=folds, seed=seed,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        _fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}")
+    outcome = run_training(config)
+    m = outcome.evaluation.metrics
+    reg = outcome.registered
+    typer.echo(
+        f"holdout ({outcome.split}, {int(m['n'])} leads): ROC AUC {m['roc_auc']:.4f}  PR AUC {m['pr_auc']:.4f}  "
+        f"log loss {m['log_loss']:.4f}  Brier {m['brier']:.4f}  ECE {m['ece']:.4f}  lift@10% {m['lift_top_decile']:.2f}"
+    )
+    typer.echo(f"registered {reg.name} version {reg.version} as @challenger (run {outcome.run_id})")
+    typer.echo(f"{'promoted to @champion' if reg.promoted else 'not promoted'}: {reg.reason}")
+    typer.echo(f"model URI: {reg.uri}" + (f"  (also models:/{reg.name}@champion)" if reg.promoted else ""))
+
+
+@app.command()
+@one_line_errors
+def score(
+    model: Annotated[str, typer.Option(help="Model URI, e.g. models:/lead-scoring@champion.")],
+    data: Annotated[Path, typer.Option(help="Leads to score (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet).")],
+    reasons: Annotated[bool, typer.Option(help="Add the top 3 positive and negative reasons.")] = True,
+) -> None:
+    """Score a file of leads: id, probability, score, grade and reasons per lead."""
+    from training.batch import score_file
+
+    rows, _ = score_file(model, data, out, with_reasons=reasons)
+    typer.echo(f"scored {rows} leads -> {out}")
+
+
+@app.command()
+@one_line_errors
+def promote(
+    version: Annotated[str, typer.Option(help="Model version to make @champion.")],
+    model_name: Annotated[str, typer.Option(help="Registered model name.")] = "lead-scoring",
+) -> None:
+    """Point @champion at a model version by hand."""
+    import mlflow
+
+    from training.config import tracking_uri
+    from training.register import set_champion
+
+    mlflow.set_tracking_uri(tracking_uri())
+    set_champion(model_name, version)
+    typer.echo(f"models:/{model_name}@champion -> version {version}")

@@ -1,0 +1,114 @@
+"""Registering a trained model in MLflow: log as pyfunc, prove it reloads, register, set aliases, promote."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types.schema import ColSpec, Schema
+
+import features
+from features.clean import as_signature_types
+from features.model import LeadModel
+from features.schema import LeadSchema
+
+log = logging.getLogger(__name__)
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pydantic", "pyyaml", "cloudpickle")
+
+
+class RegistrationError(RuntimeError):
+    """The logged model failed to reload or to score its own input example; nothing was registered."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    name: str
+    version: str
+    promoted: bool
+    reason: str
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def signature(schema: LeadSchema) -> ModelSignature:
+    """Input: the lead id and features, all optional (missing fields count as missing); output: the score columns."""
+    kinds = {"numeric": "double", "boolean": "string", "categorical": "string"}
+    inputs = [ColSpec("string", schema.id, required=False)]
+    inputs += [ColSpec(kinds[schema.kind(c)], c, required=False) for c in schema.features]
+    outputs = [ColSpec("string", schema.id), ColSpec("double", "probability"), ColSpec("long", "score"), ColSpec("string", "grade")]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def input_example(model: LeadModel, leads: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
+    """A few real leads typed as the signature says."""
+    return as_signature_types(leads.head(rows), model.schema)
+
+
+def log_and_register(model: LeadModel, example: pd.DataFrame, name: str) -> str:
+    """Log the model to the active run, reload it, check it scores its example exactly, then register it."""
+    info = mlflow.pyfunc.log_model(
+        name="model",
+        python_model=model,
+        code_paths=[str(Path(features.__file__).parent)],
+        signature=signature(model.schema),
+        input_example=example,
+        pip_requirements=[f"{p}=={version(p)}" for p in RUNTIME_PACKAGES],
+    )
+    try:
+        reloaded = mlflow.pyfunc.load_model(info.model_uri).predict(example)
+    except Exception as error:  # any failure to reload means the artifact is unusable
+        raise RegistrationError(f"the logged model does not reload: {error}") from error
+    expected = model.score_frame(example)
+    if not np.allclose(reloaded["probability"].to_numpy(), expected["probability"].to_numpy(), rtol=0, atol=1e-12):
+        raise RegistrationError("the reloaded model scores its input example differently from the trained one")
+    registered = mlflow.register_model(info.model_uri, name)
+    return str(registered.version)
+
+
+def champion_version(client: MlflowClient, name: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def promote(name: str, version: str, new_auc: float, holdout: pd.DataFrame, y: np.ndarray) -> Registered:
+    """Alias the new version @challenger; move @champion to it when it is at least as good on the same holdout."""
+    from sklearn.metrics import roc_auc_score
+
+    client = MlflowClient()
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    current = champion_version(client, name)
+    if current is None:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        return Registered(name, version, True, "no champion yet")
+    try:
+        champion = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+        typed = as_signature_types(holdout, champion.unwrap_python_model().schema)
+        champion_auc = float(roc_auc_score(y, champion.predict(typed)["probability"]))
+    except Exception as error:  # a champion that cannot score this holdout cannot be compared
+        reason = f"champion v{current} cannot score this holdout ({str(error).splitlines()[0][:200]}); promote by hand"
+        return Registered(name, version, False, reason)
+    if new_auc >= champion_auc:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        return Registered(name, version, True, f"holdout ROC AUC {new_auc:.4f} >= champion v{current} {champion_auc:.4f}")
+    return Registered(name, version, False, f"holdout ROC AUC {new_auc:.4f} < champion v{current} {champion_auc:.4f}")
+
+
+def set_champion(name: str, version: str) -> None:
+    """Point @champion at a version by hand (`leadscore promote`)."""
+    client = MlflowClient()
+    client.get_model_version(name, version)  # raises a clear MlflowException when it does not exist
+    client.set_registered_model_alias(name, CHAMPION, version)

@@ -1,0 +1,107 @@
+"""The training run: validate, split, fit, evaluate on the holdout, log everything to MLflow, register, promote."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from features.schema import dump_schema, load_schema
+from training import plots
+from training.config import TrainConfig, tracking_uri
+from training.data import file_digest, load_table, validate_leads
+from training.evaluate import Evaluation, evaluate
+from training.fit import FitResult, fit_model
+from training.register import Registered, input_example, log_and_register, promote
+from training.split import holdout_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    """What a run produced: the registered version, whether it became champion, and its holdout evaluation."""
+
+    run_id: str
+    registered: Registered
+    evaluation: Evaluation
+    split: str
+
+
+def _importance(fit: FitResult) -> tuple[list[str], np.ndarray]:
+    gain = fit.model.booster.feature_importance(importance_type="gain")
+    return fit.model.schema.features, np.asarray(gain, dtype=float)
+
+
+def _log_artifacts(fit: FitResult, evaluation: Evaluation, y: np.ndarray, probability: np.ndarray) -> None:
+    model = fit.model
+    scores = model.scale.score(probability)
+    figures = {
+        "roc.png": plots.roc_figure(y, probability),
+        "precision_recall.png": plots.precision_recall_figure(y, probability),
+        "calibration.png": plots.calibration_figure(y, probability),
+        "gains.png": plots.gains_figure(evaluation.gains),
+        "feature_importance.png": plots.importance_figure(*_importance(fit)),
+        "score_distribution.png": plots.score_distribution_figure(scores, y, model.scale.grade_cuts),
+        "conversion_by_grade.png": plots.grade_figure(evaluation.grades),
+    }
+    for name, figure in figures.items():
+        mlflow.log_figure(figure, f"plots/{name}")
+    mlflow.log_table(evaluation.gains, "evaluation/gains.json")
+    mlflow.log_table(evaluation.grades, "evaluation/grades.json")
+    names, gain = _importance(fit)
+    mlflow.log_table(
+        pd.DataFrame({"feature": names, "gain": gain}).sort_values("gain", ascending=False), "evaluation/importance.json"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        gains_csv = Path(tmp) / "gains.csv"
+        evaluation.gains.to_csv(gains_csv, index=False)
+        mlflow.log_artifact(str(gains_csv), "evaluation")
+
+
+def train(config: TrainConfig) -> TrainOutcome:
+    """Run one training job end to end; raises SchemaError/DataError (one line) before anything is logged."""
+    schema = load_schema(config.schema_path)
+    table = load_table(config.data)
+    leads = validate_leads(table, schema)
+    train_rows, holdout_rows, split = holdout_split(leads.y, leads.timestamps, config.holdout_fraction, config.seed)
+    log.info(
+        "%d labelled leads (%d unlabeled skipped), %.1f%% converted; holdout %d leads by %s split",
+        len(leads.y), leads.unlabeled, 100 * leads.y.mean(), len(holdout_rows), split,
+    )
+    train_ts = None if leads.timestamps is None else leads.timestamps.iloc[train_rows].reset_index(drop=True)
+    train_frame = leads.frame.iloc[train_rows].reset_index(drop=True)
+    holdout_frame = leads.frame.iloc[holdout_rows].reset_index(drop=True)
+    y_train, y_holdout = leads.y[train_rows], leads.y[holdout_rows]
+
+    mlflow.set_tracking_uri(tracking_uri())
+    mlflow.set_experiment(config.experiment)
+    with mlflow.start_run() as run:
+        mlflow.log_params(config.loggable())
+        mlflow.log_params(
+            {"data_sha256": file_digest(config.data), "rows": len(table), "labelled_rows": len(leads.y),
+             "train_rows": len(train_rows), "holdout_rows": len(holdout_rows), "split": split,
+             "features": len(schema.features)}
+        )
+        mlflow.log_text(dump_schema(schema), "schema.yaml")
+        info = {"run_id": run.info.run_id, "split": split, "trained_rows": len(train_rows)}
+        fit = fit_model(train_frame, y_train, train_ts, schema, folds=config.folds, seed=config.seed,
+                        info=info, progress=config.progress)
+        mlflow.log_params({f"lgb_{k}": v for k, v in fit.params.items()})
+        mlflow.log_metrics({"cv_best_iteration_median": float(np.median(fit.best_iterations))})
+        result = fit.model.score_frame(holdout_frame)
+        probability = result["probability"].to_numpy()
+        evaluation = evaluate(y_holdout, probability, result["grade"].to_numpy())
+        fit.model.info["holdout_metrics"] = evaluation.metrics
+        mlflow.log_metrics(evaluation.flat_metrics())
+        _log_artifacts(fit, evaluation, y_holdout, probability)
+        version = log_and_register(fit.model, input_example(fit.model, holdout_frame), config.model_name)
+        registered = promote(config.model_name, version, evaluation.metrics["roc_auc"], holdout_frame, y_holdout)
+        mlflow.set_tags({"promoted": str(registered.promoted), "promotion_reason": registered.reason,
+                         "model_version": version})
+    return TrainOutcome(run_id=run.info.run_id, registered=registered, evaluation=evaluation, split=split)
