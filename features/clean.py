@@ -16,6 +16,7 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0", "off", "unchecked"
 
 def _as_text(values: pd.Series) -> pd.Series:
     """Values as stripped strings (missing stays missing); integral floats lose their '.0' so 7.0 matches '7'."""
+
     def one(value: Any) -> Any:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return np.nan
@@ -48,7 +49,7 @@ def to_boolean(values: pd.Series) -> pd.Series:
     )
 
 
-class LeadCleaner(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+class LeadCleaner(BaseEstimator, TransformerMixin):
     """Turns raw lead rows into one typed column per feature; absent columns count as all missing."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
@@ -71,7 +72,9 @@ class LeadCleaner(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         out: dict[str, pd.Series] = {}
         for column in schema.features:
             if column not in X.columns:
-                out[column] = pd.Series(np.nan, index=X.index, dtype="float64" if schema.kind(column) != "categorical" else object)
+                out[column] = pd.Series(
+                    np.nan, index=X.index, dtype="float64" if schema.kind(column) != "categorical" else object
+                )
                 continue
             raw = X[column]
             kind = schema.kind(column)

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 OTHER = "(other)"
 
 
-class CategoryEncoder(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+class CategoryEncoder(BaseEstimator, TransformerMixin):
     """Maps each categorical column to integer codes; rare and unseen values share one 'other' code, missing stays NaN.
 
     A category is kept when it has at least `min_count` rows (and is among the `max_categories` most frequent), so the

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
-import mlflow.pyfunc
+from mlflow.pyfunc import PythonModel
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from features.encode import CategoryEncoder
+from features.scale import ScoreScale
 from features.schema import LeadSchema, parse_schema
-
-GRADES = ("A", "B", "C", "D")
-DEFAULT_GRADE_CUTS = {"A": 90.0, "B": 70.0, "C": 40.0}
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -38,35 +36,7 @@ class Calibration:
         return sigmoid(self.slope * raw + self.intercept)
 
 
-@dataclass(frozen=True)
-class ScoreScale:
-    """Maps a probability to a 0-100 score: the share of reference leads (training, out-of-fold) it outranks."""
-
-    reference: np.ndarray
-    grade_cuts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_GRADE_CUTS))
-
-    @classmethod
-    def fit(cls, probabilities: np.ndarray, grade_cuts: dict[str, float] | None = None, size: int = 1001) -> ScoreScale:
-        quantiles = np.quantile(probabilities, np.linspace(0, 1, size))
-        return cls(reference=np.sort(quantiles), grade_cuts=dict(grade_cuts or DEFAULT_GRADE_CUTS))
-
-    def score(self, probabilities: np.ndarray) -> np.ndarray:
-        ref = self.reference
-        below = np.searchsorted(ref, probabilities, side="left")
-        at_or_below = np.searchsorted(ref, probabilities, side="right")
-        share = (below + at_or_below) / (2.0 * len(ref))
-        return np.rint(100.0 * share).astype(np.int64)
-
-    def grade(self, scores: np.ndarray) -> np.ndarray:
-        cuts = self.grade_cuts
-        return np.select([scores >= cuts["A"], scores >= cuts["B"], scores >= cuts["C"]], ["A", "B", "C"], "D")
-
-    def probability_cuts(self) -> dict[str, float]:
-        """The probability at which each grade starts, for people reading thresholds in probability terms."""
-        return {g: float(np.quantile(self.reference, cut / 100.0)) for g, cut in self.grade_cuts.items()}
-
-
-class LeadModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class LeadModel(PythonModel):
     """A trained lead scorer; `predict` returns probability, score (0-100) and grade (A-D) per lead."""
 
     def __init__(
@@ -101,21 +71,25 @@ class LeadModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
 
     def probability(self, leads: pd.DataFrame) -> np.ndarray:
         """Calibrated conversion probability per lead."""
-        return self.calibration(self.booster.predict(self.matrix(leads), raw_score=True))
+        raw = np.asarray(self.booster.predict(self.matrix(leads), raw_score=True))
+        return self.calibration(raw)
 
     def score_frame(self, leads: pd.DataFrame) -> pd.DataFrame:
         """Lead id (when given), probability, score and grade per lead, in input order."""
         probability = self.probability(leads)
         scores = self.scale.score(probability)
         out = pd.DataFrame(
-            {"probability": probability, "score": scores, "grade": self.scale.grade(scores)}, index=leads.index
+            {"probability": probability, "score": scores, "grade": self.scale.grade(scores)},
+            index=leads.index,
         )
         id_column = self.schema_dict["id"]
         if id_column in leads.columns:
             out.insert(0, id_column, leads[id_column].to_numpy())
         return out.reset_index(drop=True)
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
         return self.score_frame(model_input)
@@ -124,5 +98,5 @@ class LeadModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         """Each feature's push on the calibrated log-odds per lead, and the cleaned values they came from."""
         cleaned: pd.DataFrame = self.preprocessor.named_steps["clean"].transform(leads)
         matrix = self.encoder.transform(cleaned)
-        contrib = self.booster.predict(matrix, pred_contrib=True)[:, :-1] * self.calibration.slope
+        contrib = np.asarray(self.booster.predict(matrix, pred_contrib=True))[:, :-1] * self.calibration.slope
         return pd.DataFrame(contrib, columns=self.schema.features, index=leads.index), cleaned

@@ -33,7 +33,11 @@ def reasons(model: LeadModel, leads: pd.DataFrame, top: int = 3) -> list[dict[st
 
         def reason(j: int, i: int = i) -> dict[str, Any]:
             feature = str(names[j])
-            item = {"feature": feature, "value": _plain(values.iat[i, j]), "impact": round(float(contrib[i, j]), 4)}
+            item = {
+                "feature": feature,
+                "value": _plain(values.iat[i, j]),
+                "impact": round(float(contrib[i, j]), 4),
+            }
             if feature in unseen.columns and bool(unseen[feature].iat[i]):
                 item["unseen"] = True
             return item

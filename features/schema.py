@@ -109,7 +109,10 @@ class LeadSchema(BaseModel):
         raise KeyError(column)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True, exclude_defaults=True) | {"id": self.id, "label": self.label_dict}
+        return self.model_dump(exclude_none=True, exclude_defaults=True) | {
+            "id": self.id,
+            "label": self.label_dict,
+        }
 
     @property
     def label_dict(self) -> str | dict[str, Any]:
@@ -124,8 +127,14 @@ def _one_line(error: ValidationError) -> str:
     errors = error.errors()
     # A mapping given for `label` fails the plain-string branch too; report the mapping's own mistake.
     mapping_errors = [e for e in errors if "str" not in e["loc"][1:2]]
-    first = mapping_errors[0] if mapping_errors and len(errors) > 1 and _label_is_mapping(errors) else errors[0]
-    where = ".".join(str(p) for p in first["loc"] if isinstance(p, int) or ("[" not in p and p not in ("LabelMapping", "str")))
+    first = (
+        mapping_errors[0] if mapping_errors and len(errors) > 1 and _label_is_mapping(errors) else errors[0]
+    )
+    where = ".".join(
+        str(p)
+        for p in first["loc"]
+        if isinstance(p, int) or ("[" not in p and p not in ("LabelMapping", "str"))
+    )
     if first["type"] == "extra_forbidden":
         return f"unknown key {where!r}"
     if first["type"] == "missing":
@@ -137,7 +146,9 @@ def _one_line(error: ValidationError) -> str:
 def parse_schema(data: Any, source: str = "schema") -> LeadSchema:
     """Validate a schema mapping, raising SchemaError with one line naming the first mistake."""
     if not isinstance(data, dict):
-        raise SchemaError(f"{source}: expected a mapping of keys (id, label, numeric, ...), got {type(data).__name__}")
+        raise SchemaError(
+            f"{source}: expected a mapping of keys (id, label, numeric, ...), got {type(data).__name__}"
+        )
     try:
         return LeadSchema.model_validate(data)
     except ValidationError as error:

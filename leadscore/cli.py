@@ -49,7 +49,9 @@ def one_line_errors(command: F) -> F:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -64,7 +66,9 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debu
 def generate(
     rows: Annotated[int, typer.Option(help="Number of leads.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
-    out: Annotated[Path, typer.Option(help="Folder for leads.csv, schema.yaml and truth.csv.")] = Path("data"),
+    out: Annotated[Path, typer.Option(help="Folder for leads.csv, schema.yaml and truth.csv.")] = Path(
+        "data"
+    ),
 ) -> None:
     """Write a synthetic B2B lead table, its schema file and each lead's true conversion probability."""
     from training.synthetic import write_synthetic
@@ -95,8 +99,13 @@ def train(
 
     try:
         config = TrainConfig(
-            data=data, schema_path=schema, experiment=experiment, model_name=model_name,
-            holdout_fraction=holdout_fraction, folds=folds, seed=seed,
+            data=data,
+            schema_path=schema,
+            experiment=experiment,
+            model_name=model_name,
+            holdout_fraction=holdout_fraction,
+            folds=folds,
+            seed=seed,
         )
     except ValidationError as error:
         first = error.errors()[0]

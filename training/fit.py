@@ -14,7 +14,8 @@ from tqdm.auto import tqdm
 
 from features.clean import LeadCleaner
 from features.encode import CategoryEncoder
-from features.model import Calibration, LeadModel, ScoreScale
+from features.model import Calibration, LeadModel
+from features.scale import ScoreScale
 from features.schema import LeadSchema
 from training.split import cv_folds
 
@@ -59,7 +60,9 @@ def build_preprocessor(schema: LeadSchema, rows: int) -> Pipeline:
     )
 
 
-def _dataset(matrix: np.ndarray, y: np.ndarray, schema: LeadSchema, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+def _dataset(
+    matrix: np.ndarray, y: np.ndarray, schema: LeadSchema, reference: lgb.Dataset | None = None
+) -> lgb.Dataset:
     categorical = [i for i, name in enumerate(schema.features) if name in schema.categorical]
     return lgb.Dataset(
         matrix,
@@ -108,7 +111,9 @@ def fit_model(
             callbacks=[lgb.early_stopping(early_stopping, verbose=False)],
         )
         best.append(max(1, booster.best_iteration))
-        oof_raw[valid_rows] = booster.predict(valid_matrix, num_iteration=booster.best_iteration, raw_score=True)
+        oof_raw[valid_rows] = booster.predict(
+            valid_matrix, num_iteration=booster.best_iteration, raw_score=True
+        )
     oof_rows = np.flatnonzero(~np.isnan(oof_raw))
     # The final model sees all training rows, a little more than any fold did: scale its rounds accordingly.
     rounds = max(1, int(np.median(best) * 1.1))
@@ -124,4 +129,6 @@ def fit_model(
         scale=ScoreScale.fit(oof_probability),
         info=info,
     )
-    return FitResult(model, oof_probability, oof_rows, best, {**params, "num_boost_round": rounds, "cv_folds": len(splits)})
+    return FitResult(
+        model, oof_probability, oof_rows, best, {**params, "num_boost_round": rounds, "cv_folds": len(splits)}
+    )

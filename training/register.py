@@ -13,7 +13,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types.schema import ColSpec, Schema
+from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
 import features
 from features.clean import as_signature_types
@@ -23,7 +23,16 @@ from features.schema import LeadSchema
 log = logging.getLogger(__name__)
 
 CHAMPION, CHALLENGER = "champion", "challenger"
-RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pydantic", "pyyaml", "cloudpickle")
+RUNTIME_PACKAGES = (
+    "mlflow",
+    "lightgbm",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+    "pydantic",
+    "pyyaml",
+    "cloudpickle",
+)
 
 
 class RegistrationError(RuntimeError):
@@ -45,9 +54,14 @@ class Registered:
 def signature(schema: LeadSchema) -> ModelSignature:
     """Input: the lead id and features, all optional (missing fields count as missing); output: the score columns."""
     kinds = {"numeric": "double", "boolean": "string", "categorical": "string"}
-    inputs = [ColSpec("string", schema.id, required=False)]
+    inputs: list[ColSpec | TensorSpec] = [ColSpec("string", schema.id, required=False)]
     inputs += [ColSpec(kinds[schema.kind(c)], c, required=False) for c in schema.features]
-    outputs = [ColSpec("string", schema.id), ColSpec("double", "probability"), ColSpec("long", "score"), ColSpec("string", "grade")]
+    outputs: list[ColSpec | TensorSpec] = [
+        ColSpec("string", schema.id),
+        ColSpec("double", "probability"),
+        ColSpec("long", "score"),
+        ColSpec("string", "grade"),
+    ]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
@@ -71,8 +85,12 @@ def log_and_register(model: LeadModel, example: pd.DataFrame, name: str) -> str:
     except Exception as error:  # any failure to reload means the artifact is unusable
         raise RegistrationError(f"the logged model does not reload: {error}") from error
     expected = model.score_frame(example)
-    if not np.allclose(reloaded["probability"].to_numpy(), expected["probability"].to_numpy(), rtol=0, atol=1e-12):
-        raise RegistrationError("the reloaded model scores its input example differently from the trained one")
+    if not np.allclose(
+        reloaded["probability"].to_numpy(), expected["probability"].to_numpy(), rtol=0, atol=1e-12
+    ):
+        raise RegistrationError(
+            "the reloaded model scores its input example differently from the trained one"
+        )
     registered = mlflow.register_model(info.model_uri, name)
     return str(registered.version)
 
@@ -103,8 +121,12 @@ def promote(name: str, version: str, new_auc: float, holdout: pd.DataFrame, y: n
         return Registered(name, version, False, reason)
     if new_auc >= champion_auc:
         client.set_registered_model_alias(name, CHAMPION, version)
-        return Registered(name, version, True, f"holdout ROC AUC {new_auc:.4f} >= champion v{current} {champion_auc:.4f}")
-    return Registered(name, version, False, f"holdout ROC AUC {new_auc:.4f} < champion v{current} {champion_auc:.4f}")
+        return Registered(
+            name, version, True, f"holdout ROC AUC {new_auc:.4f} >= champion v{current} {champion_auc:.4f}"
+        )
+    return Registered(
+        name, version, False, f"holdout ROC AUC {new_auc:.4f} < champion v{current} {champion_auc:.4f}"
+    )
 
 
 def set_champion(name: str, version: str) -> None:

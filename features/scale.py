@@ -1,0 +1,42 @@
+"""The 0-100 score and the A-D grades: fixed at training time and stored with the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GRADES = ("A", "B", "C", "D")
+DEFAULT_GRADE_CUTS = {"A": 90.0, "B": 70.0, "C": 40.0}
+
+
+@dataclass(frozen=True)
+class ScoreScale:
+    """Maps a probability to a 0-100 score: the share of reference leads (training, out-of-fold) it outranks."""
+
+    reference: np.ndarray
+    grade_cuts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_GRADE_CUTS))
+
+    @classmethod
+    def fit(
+        cls, probabilities: np.ndarray, grade_cuts: dict[str, float] | None = None, size: int = 1001
+    ) -> ScoreScale:
+        quantiles = np.quantile(probabilities, np.linspace(0, 1, size))
+        return cls(reference=np.sort(quantiles), grade_cuts=dict(grade_cuts or DEFAULT_GRADE_CUTS))
+
+    def score(self, probabilities: np.ndarray) -> np.ndarray:
+        ref = self.reference
+        below = np.searchsorted(ref, probabilities, side="left")
+        at_or_below = np.searchsorted(ref, probabilities, side="right")
+        share = (below + at_or_below) / (2.0 * len(ref))
+        return np.rint(100.0 * share).astype(np.int64)
+
+    def grade(self, scores: np.ndarray) -> np.ndarray:
+        cuts = self.grade_cuts
+        return np.select(
+            [scores >= cuts["A"], scores >= cuts["B"], scores >= cuts["C"]], ["A", "B", "C"], "D"
+        )
+
+    def probability_cuts(self) -> dict[str, float]:
+        """The probability at which each grade starts, for people reading thresholds in probability terms."""
+        return {g: float(np.quantile(self.reference, cut / 100.0)) for g, cut in self.grade_cuts.items()}

@@ -1,0 +1,34 @@
+"""Shared fixtures: a temporary MLflow (SQLite) and synthetic leads, made once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+X_EDUCATION = SHARED_DATA / "x_education_leads" / "Leads.csv"
+X_EDUCATION_SCHEMA = Path(__file__).parent / "fixtures" / "x_education.schema.yaml"
+
+
+@pytest.fixture(scope="session")
+def mlflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh MLflow tracking store and registry in a temporary SQLite file, for the whole session."""
+    import mlflow
+
+    home = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        patch.chdir(home)  # artifacts of new experiments land beside the database
+        mlflow.set_tracking_uri(uri)
+        yield home
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A 20,000-lead synthetic table with its schema and oracle probabilities."""
+    from training.synthetic import write_synthetic
+
+    return write_synthetic(tmp_path_factory.mktemp("synthetic"), rows=20_000, seed=7)
