@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
-from mlflow.pyfunc import PythonModel
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 from sklearn.pipeline import Pipeline
 
 from features.encode import CategoryEncoder

@@ -26,7 +26,9 @@ def load_lead_model(uri: str) -> LeadModel:
     return model
 
 
-def score_frame(model: LeadModel, leads: pd.DataFrame, with_reasons: bool = True, top: int = 3) -> pd.DataFrame:
+def score_frame(
+    model: LeadModel, leads: pd.DataFrame, with_reasons: bool = True, top: int = 3
+) -> pd.DataFrame:
     """Scores for one chunk; reasons as JSON lists of {feature, value, impact}."""
     out = model.score_frame(leads)
     if with_reasons:
@@ -46,7 +48,9 @@ def score_file(
     leads = load_table(data)
     missing = [c for c in model.schema.features if c not in leads.columns]
     if len(missing) == len(model.schema.features):
-        raise DataError(f"{data} has none of the model's feature columns (e.g. {missing[0]!r}); wrong file or model?")
+        raise DataError(
+            f"{data} has none of the model's feature columns (e.g. {missing[0]!r}); wrong file or model?"
+        )
     chunks = []
     bar = tqdm(total=len(leads), desc="scoring", unit="lead", disable=not progress or len(leads) < CHUNK_ROWS)
     for start in range(0, len(leads), CHUNK_ROWS):

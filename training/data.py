@@ -105,7 +105,9 @@ def _labels(frame: pd.DataFrame, label: str | LabelMapping) -> pd.Series:
 def _check_numeric(frame: pd.DataFrame, schema: LeadSchema) -> None:
     cleaned = LeadCleaner(schema.to_dict()).fit(frame).transform(frame[schema.numeric])
     for column in schema.numeric:
-        given = frame[column].notna() & ~frame[column].astype("string").str.strip().isin([*schema.na_values, ""])
+        given = frame[column].notna() & ~frame[column].astype("string").str.strip().isin(
+            [*schema.na_values, ""]
+        )
         text = given & cleaned[column].isna()
         if given.sum() and text.sum() > MAX_TEXT_SHARE * given.sum():
             example = str(frame.loc[text, column].iloc[0])
@@ -131,10 +133,14 @@ def validate_leads(frame: pd.DataFrame, schema: LeadSchema) -> LabeledLeads:
     labels = _labels(frame, schema.label)
     labeled = labels.notna()
     if labeled.sum() < MIN_ROWS:
-        raise DataError(f"only {int(labeled.sum())} labelled leads in {schema.label_column!r}; need at least {MIN_ROWS}")
+        raise DataError(
+            f"only {int(labeled.sum())} labelled leads in {schema.label_column!r}; need at least {MIN_ROWS}"
+        )
     y = labels[labeled].astype(int).to_numpy()
     if len(np.unique(y)) < 2:
-        raise DataError(f"label {schema.label_column!r} has one class only ({int(y[0])}); need converted and not")
+        raise DataError(
+            f"label {schema.label_column!r} has one class only ({int(y[0])}); need converted and not"
+        )
     kept = frame.loc[labeled, [schema.id, *schema.features]].reset_index(drop=True)
     timestamps = None
     if schema.timestamp:

@@ -56,7 +56,8 @@ def _log_artifacts(fit: FitResult, evaluation: Evaluation, y: np.ndarray, probab
     mlflow.log_table(evaluation.grades, "evaluation/grades.json")
     names, gain = _importance(fit)
     mlflow.log_table(
-        pd.DataFrame({"feature": names, "gain": gain}).sort_values("gain", ascending=False), "evaluation/importance.json"
+        pd.DataFrame({"feature": names, "gain": gain}).sort_values("gain", ascending=False),
+        "evaluation/importance.json",
     )
     with tempfile.TemporaryDirectory() as tmp:
         gains_csv = Path(tmp) / "gains.csv"
@@ -69,10 +70,16 @@ def train(config: TrainConfig) -> TrainOutcome:
     schema = load_schema(config.schema_path)
     table = load_table(config.data)
     leads = validate_leads(table, schema)
-    train_rows, holdout_rows, split = holdout_split(leads.y, leads.timestamps, config.holdout_fraction, config.seed)
+    train_rows, holdout_rows, split = holdout_split(
+        leads.y, leads.timestamps, config.holdout_fraction, config.seed
+    )
     log.info(
         "%d labelled leads (%d unlabeled skipped), %.1f%% converted; holdout %d leads by %s split",
-        len(leads.y), leads.unlabeled, 100 * leads.y.mean(), len(holdout_rows), split,
+        len(leads.y),
+        leads.unlabeled,
+        100 * leads.y.mean(),
+        len(holdout_rows),
+        split,
     )
     train_ts = None if leads.timestamps is None else leads.timestamps.iloc[train_rows].reset_index(drop=True)
     train_frame = leads.frame.iloc[train_rows].reset_index(drop=True)
@@ -84,14 +91,28 @@ def train(config: TrainConfig) -> TrainOutcome:
     with mlflow.start_run() as run:
         mlflow.log_params(config.loggable())
         mlflow.log_params(
-            {"data_sha256": file_digest(config.data), "rows": len(table), "labelled_rows": len(leads.y),
-             "train_rows": len(train_rows), "holdout_rows": len(holdout_rows), "split": split,
-             "features": len(schema.features)}
+            {
+                "data_sha256": file_digest(config.data),
+                "rows": len(table),
+                "labelled_rows": len(leads.y),
+                "train_rows": len(train_rows),
+                "holdout_rows": len(holdout_rows),
+                "split": split,
+                "features": len(schema.features),
+            }
         )
         mlflow.log_text(dump_schema(schema), "schema.yaml")
         info = {"run_id": run.info.run_id, "split": split, "trained_rows": len(train_rows)}
-        fit = fit_model(train_frame, y_train, train_ts, schema, folds=config.folds, seed=config.seed,
-                        info=info, progress=config.progress)
+        fit = fit_model(
+            train_frame,
+            y_train,
+            train_ts,
+            schema,
+            folds=config.folds,
+            seed=config.seed,
+            info=info,
+            progress=config.progress,
+        )
         mlflow.log_params({f"lgb_{k}": v for k, v in fit.params.items()})
         mlflow.log_metrics({"cv_best_iteration_median": float(np.median(fit.best_iterations))})
         result = fit.model.score_frame(holdout_frame)
@@ -101,7 +122,14 @@ def train(config: TrainConfig) -> TrainOutcome:
         mlflow.log_metrics(evaluation.flat_metrics())
         _log_artifacts(fit, evaluation, y_holdout, probability)
         version = log_and_register(fit.model, input_example(fit.model, holdout_frame), config.model_name)
-        registered = promote(config.model_name, version, evaluation.metrics["roc_auc"], holdout_frame, y_holdout)
-        mlflow.set_tags({"promoted": str(registered.promoted), "promotion_reason": registered.reason,
-                         "model_version": version})
+        registered = promote(
+            config.model_name, version, evaluation.metrics["roc_auc"], holdout_frame, y_holdout
+        )
+        mlflow.set_tags(
+            {
+                "promoted": str(registered.promoted),
+                "promotion_reason": registered.reason,
+                "model_version": version,
+            }
+        )
     return TrainOutcome(run_id=run.info.run_id, registered=registered, evaluation=evaluation, split=split)
