@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +88,10 @@ def train(config: TrainConfig) -> TrainOutcome:
     y_train, y_holdout = leads.y[train_rows], leads.y[holdout_rows]
 
     mlflow.set_tracking_uri(tracking_uri())
-    mlflow.set_experiment(config.experiment)
+    if not os.environ.get(
+        "MLFLOW_RUN_ID"
+    ):  # under `mlflow run` the project's run (and experiment) is already chosen
+        mlflow.set_experiment(config.experiment)
     with mlflow.start_run() as run:
         mlflow.log_params(config.loggable())
         mlflow.log_params(
