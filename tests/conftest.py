@@ -7,11 +7,6 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-X_EDUCATION = SHARED_DATA / "x_education_leads" / "Leads.csv"
-X_EDUCATION_SCHEMA = Path(__file__).parent / "fixtures" / "x_education.schema.yaml"
-
-
 @pytest.fixture(scope="session")
 def mlflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh MLflow tracking store and registry in a temporary SQLite file, for the whole session."""

@@ -8,10 +8,11 @@ import mlflow
 import pytest
 
 from features.schema import load_schema
-from conftest import X_EDUCATION, X_EDUCATION_SCHEMA
 from training.config import TrainConfig
 from training.train import train
 
+X_EDUCATION = Path(__file__).resolve().parents[3] / "shared" / "data" / "x_education_leads" / "Leads.csv"
+X_EDUCATION_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "x_education.schema.yaml"
 pytestmark = pytest.mark.skipif(
     not X_EDUCATION.is_file(),
     reason=f"real lead table not found at {X_EDUCATION} (../shared is not beside the checkout)",
