@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+
 @pytest.fixture(scope="session")
 def mlflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh MLflow tracking store and registry in a temporary SQLite file, for the whole session."""
