@@ -18,7 +18,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     """Values as stripped strings (missing stays missing); integral floats lose their '.0' so 7.0 matches '7'."""
 
     def one(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
+        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
             return np.nan
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
@@ -41,7 +41,7 @@ def to_boolean(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         numbers = values.astype("float64")
         return numbers.where(numbers.isin([0.0, 1.0]))
-    words = _as_text(values).str.lower()
+    words = _as_text(values).astype(object).map(lambda v: v.lower() if isinstance(v, str) else v)
     return pd.Series(
         np.select([words.isin(TRUE_WORDS), words.isin(FALSE_WORDS)], [1.0, 0.0], np.nan),
         index=values.index,
@@ -81,8 +81,8 @@ class LeadCleaner(BaseEstimator, TransformerMixin):
             if kind == "categorical":
                 out[column] = self._missing_to_nan(raw)
                 continue
-            if not (pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)):
-                raw = self._missing_to_nan(raw)
+            if self.na_values_ or not (pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)):
+                raw = self._missing_to_nan(raw)  # a placeholder such as -1 is missing whether sent as text or number
             out[column] = to_numeric(raw) if kind == "numeric" else to_boolean(raw)
         return pd.DataFrame(out, index=X.index)
 

@@ -42,6 +42,7 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
         for j, column in enumerate(self.feature_names_in_):
             values = X[column]
             if column in self.codes_:
+                values = values.astype(object).where(values.isna(), values.astype(str))
                 codes = values.map(self.codes_[column]).astype("float64")
                 other = values.notna() & codes.isna()
                 out[:, j] = np.where(other, self.other_code(column), codes)
@@ -59,7 +60,7 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
     def unseen(self, X: pd.DataFrame) -> pd.DataFrame:
         """Boolean frame: True where a categorical value was never kept at training time (rare or new)."""
         return pd.DataFrame(
-            {c: X[c].notna() & ~X[c].isin(self.codes_[c]) for c in self.categorical}, index=X.index
+            {c: X[c].notna() & ~X[c].astype(str).isin(self.codes_[c]) for c in self.categorical}, index=X.index
         )
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,19 @@ class LeadSchema(BaseModel):
         return self.label.model_dump() if isinstance(self.label, LabelMapping) else self.label
 
 
+class _SchemaLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false are booleans, so statuses like Yes, No, On and Off stay text."""
+
+
+_SchemaLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_SchemaLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def _label_is_mapping(errors: list[Any]) -> bool:
     return any(e["loc"][1:2] == ("str",) and isinstance(e["input"], dict) for e in errors)
 
@@ -162,8 +176,12 @@ def load_schema(path: str | Path) -> LeadSchema:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SchemaError(f"schema file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise SchemaError(f"{path}: not UTF-8 text; re-save the schema file as UTF-8") from None
+    except OSError as error:
+        raise SchemaError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SchemaLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -121,8 +121,9 @@ def validate_leads(frame: pd.DataFrame, schema: LeadSchema) -> LabeledLeads:
     """Check a table against its schema and return labelled leads, or raise one line naming the problem."""
     _require_columns(frame, schema)
     ids = frame[schema.id]
-    if ids.isna().any():
-        raise DataError(f"id column {schema.id!r} is empty in {int(ids.isna().sum())} rows")
+    empty = ids.isna() | (ids.astype("string").str.strip() == "")
+    if empty.any():
+        raise DataError(f"id column {schema.id!r} is empty in {int(empty.sum())} rows")
     duplicated = ids[ids.duplicated()]
     if len(duplicated):
         raise DataError(

@@ -111,10 +111,6 @@ def test_missing_booleans_stay_missing_next_to_given_ones() -> None:
     np.testing.assert_array_equal(out.to_numpy(), [1.0, np.nan, np.nan, 0.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="to_boolean calls .str on an all-NaN float series: a lead whose boolean is only None/''/'Select' crashes",
-)
 @pytest.mark.parametrize("value", [None, "", "Select"])
 def test_boolean_column_with_nothing_given_is_missing_not_a_crash(value: Any) -> None:
     # One lead from a web form that left the checkbox unset, as the scoring API receives it.
@@ -206,10 +202,6 @@ def test_as_signature_types_types_numbers_and_keeps_the_rest_as_text() -> None:
     assert out["company_size"].tolist() == ["7", None]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pd.NA (nullable string/Int64 columns, e.g. from Parquet) becomes the category '<NA>' instead of missing",
-)
 def test_nullable_missing_values_are_missing() -> None:
     frame = pd.DataFrame(
         {
@@ -222,10 +214,6 @@ def test_nullable_missing_values_are_missing() -> None:
     assert out["company_size"].isna().tolist() == [False, True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="na_values are applied to text but not to numbers: '-1' from a CSV is missing, -1 from JSON is not",
-)
 def test_numeric_placeholder_is_missing_whether_given_as_text_or_number() -> None:
     schema = {**SCHEMA, "na_values": ["-1"]}
     as_text = clean(pd.DataFrame({"page_views": ["-1", "5"]}), schema)

@@ -195,9 +195,6 @@ def test_missing_file_is_one_line_naming_it(tmp_path: Path) -> None:
     assert str(path) in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="load_schema lets UnicodeDecodeError escape instead of a one-line SchemaError"
-)
 def test_non_utf8_schema_file_is_a_schema_error(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("id: lead_id\nlabel: converted\nnumeric: [se\u00f1al]\n".encode("latin-1"))
@@ -205,10 +202,6 @@ def test_non_utf8_schema_file_is_a_schema_error(tmp_path: Path) -> None:
         load_schema(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="YAML 1.1 reads Yes/No as booleans and the schema stores them as 'True'/'False', so no status matches",
-)
 def test_label_mapping_keeps_yes_and_no_as_written(tmp_path: Path) -> None:
     path = tmp_path / "yes_no.yaml"
     path.write_text(

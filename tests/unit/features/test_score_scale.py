@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from features.model import Calibration, ScoreScale
+from features.model import Calibration
+from features.scale import ScoreScale
 
 GRID = np.linspace(0.0, 1.0, 10_001)
 
@@ -48,6 +49,13 @@ def test_score_is_the_share_of_reference_leads_outranked(
 ) -> None:
     score = scale.score(np.array([np.quantile(reference, share)]))[0]
     assert abs(score - 100 * share) <= 1
+
+
+def test_a_probability_many_leads_share_scores_in_the_middle_of_the_tie() -> None:
+    # Half the reference leads sit at 0.1 and half at 0.9 (many leads with identical features).
+    tied = ScoreScale.fit(np.array([0.1] * 500 + [0.9] * 500))
+    assert tied.score(np.array([0.05, 0.1, 0.5, 0.9, 0.95])).tolist() == [0, 25, 50, 75, 100]
+    assert ScoreScale.fit(np.full(200, 0.3)).score(np.array([0.3]))[0] == 50
 
 
 def test_median_probability_scores_about_50(scale: ScoreScale, reference: np.ndarray) -> None:

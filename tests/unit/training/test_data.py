@@ -235,9 +235,6 @@ def test_empty_id_cell_in_a_csv_is_rejected(tmp_path: Path) -> None:
     assert "'lead_id'" in message
 
 
-@pytest.mark.xfail(
-    strict=True, reason="an empty-string id (Parquet, or a DataFrame) is accepted as a lead id"
-)
 def test_empty_string_id_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "leads.parquet"
     leads().assign(lead_id=lambda f: f["lead_id"].where(f.index != 5, "")).to_parquet(path, index=False)
