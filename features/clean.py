@@ -18,7 +18,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     """Values as stripped strings (missing stays missing); integral floats lose their '.0' so 7.0 matches '7'."""
 
     def one(value: Any) -> Any:
-        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        if not isinstance(value, str) and pd.isna(value) is True:  # None, NaN, pd.NA, NaT
             return np.nan
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
@@ -82,7 +82,8 @@ class LeadCleaner(BaseEstimator, TransformerMixin):
                 out[column] = self._missing_to_nan(raw)
                 continue
             if self.na_values_ or not (pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)):
-                raw = self._missing_to_nan(raw)  # a placeholder such as -1 is missing whether sent as text or number
+                # a placeholder such as -1 is missing whether it comes as text (CSV) or as a number (JSON, Parquet)
+                raw = self._missing_to_nan(raw)
             out[column] = to_numeric(raw) if kind == "numeric" else to_boolean(raw)
         return pd.DataFrame(out, index=X.index)
 

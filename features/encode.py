@@ -60,7 +60,8 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
     def unseen(self, X: pd.DataFrame) -> pd.DataFrame:
         """Boolean frame: True where a categorical value was never kept at training time (rare or new)."""
         return pd.DataFrame(
-            {c: X[c].notna() & ~X[c].astype(str).isin(self.codes_[c]) for c in self.categorical}, index=X.index
+            {c: X[c].notna() & ~X[c].astype(str).isin(self.codes_[c]) for c in self.categorical},
+            index=X.index,
         )
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

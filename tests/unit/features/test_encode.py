@@ -6,7 +6,6 @@ import pickle
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from features.encode import OTHER, CategoryEncoder
 
