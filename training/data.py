@@ -25,7 +25,7 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class LabeledLeads:
-    """Leads ready for training: raw rows (features and id), 0/1 labels, optional timestamps."""
+    """Leads ready for training: the labelled raw rows (every column), 0/1 labels, optional timestamps."""
 
     frame: pd.DataFrame
     y: np.ndarray
@@ -142,7 +142,7 @@ def validate_leads(frame: pd.DataFrame, schema: LeadSchema) -> LabeledLeads:
         raise DataError(
             f"label {schema.label_column!r} has one class only ({int(y[0])}); need converted and not"
         )
-    kept = frame.loc[labeled, [schema.id, *schema.features]].reset_index(drop=True)
+    kept = frame.loc[labeled].reset_index(drop=True)
     timestamps = None
     if schema.timestamp:
         raw = frame.loc[labeled, schema.timestamp].reset_index(drop=True)

@@ -114,11 +114,17 @@ def promote(name: str, version: str, new_auc: float, holdout: pd.DataFrame, y: n
         return Registered(name, version, True, "no champion yet")
     try:
         champion = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
-        typed = as_signature_types(holdout, champion.unwrap_python_model().schema)
+        needs = champion.unwrap_python_model().schema
+        absent = [c for c in needs.features if c not in holdout.columns]
+        if absent:
+            raise ValueError(f"the holdout has no column {absent[0]!r}")
+        typed = as_signature_types(holdout, needs)
         champion_auc = float(roc_auc_score(y, champion.predict(typed)["probability"]))
     except Exception as error:  # a champion that cannot score this holdout cannot be compared
-        reason = f"champion v{current} cannot score this holdout ({str(error).splitlines()[0][:200]}); promote by hand"
-        return Registered(name, version, False, reason)
+        why = str(error).splitlines()[0][:200]
+        return Registered(
+            name, version, False, f"champion v{current} cannot score this holdout ({why}); promote by hand"
+        )
     if new_auc >= champion_auc:
         client.set_registered_model_alias(name, CHAMPION, version)
         return Registered(

@@ -151,3 +151,17 @@ def test_train_then_score_round_trip(mlflow_home: Path, files, tmp_path: Path) -
     _one_line_error(result, ".csv or .parquet")
     result = runner.invoke(app, ["promote", "--model-name", "tiny", "--version", "9"])
     _one_line_error(result, "MLflow")
+
+
+def test_champion_that_cannot_score_the_new_holdout_is_kept(mlflow_home: Path, files) -> None:  # type: ignore[no-untyped-def]
+    data, schema = files
+    assert _train(data, schema, "kept").exit_code == 0
+    pd.read_csv(data).drop(columns=["source"]).to_csv(data, index=False)
+    schema.write_text(SCHEMA.replace("categorical: [source]\n", ""), encoding="utf-8")
+    result = _train(data, schema, "kept")
+    assert result.exit_code == 0, result.output
+    assert (
+        "not promoted: champion v1 cannot score this holdout (the holdout has no column 'source')"
+        in result.stdout
+    )
+    assert str(MlflowClient().get_model_version_by_alias("kept", "champion").version) == "1"

@@ -42,6 +42,12 @@ def test_mlflow_run_main_then_models_serve(mlflow_home: Path, tmp_path: Path) ->
     """`mlflow run . -e main` generates and trains; `mlflow models serve` then answers like the pyfunc does."""
     # As with an activated virtual environment: MLflow finds `leadscore` and `uvicorn` on the PATH.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    for leftover in (
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_RUN_ID",
+    ):  # set by in-process runs
+        env.pop(leftover, None)
     data = tmp_path / "data"
     run = subprocess.run(
         [MLFLOW, "run", str(ROOT), "-e", "main", "--env-manager", "local", "--experiment-name", "mlproject",
