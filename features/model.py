@@ -16,11 +16,6 @@ from features.scale import ScoreScale
 from features.schema import LeadSchema, parse_schema
 
 
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return np.log(p / (1 - p))
-
-
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -19,8 +18,6 @@ import features
 from features.clean import as_signature_types
 from features.model import LeadModel
 from features.schema import LeadSchema
-
-log = logging.getLogger(__name__)
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 RUNTIME_PACKAGES = (
