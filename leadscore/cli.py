@@ -90,6 +90,9 @@ def train(
     holdout_fraction: Annotated[float, typer.Option(help="Share of leads held out for evaluation.")] = 0.2,
     folds: Annotated[int, typer.Option(help="Cross-validation folds on the training part.")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    allow_leaky: Annotated[
+        bool, typer.Option(help="Train even when a feature alone nearly decides the label (warns instead).")
+    ] = False,
 ) -> None:
     """Validate, fit, calibrate, evaluate, log to MLflow and register; promote to @champion when at least as good."""
     from pydantic import ValidationError
@@ -106,6 +109,7 @@ def train(
             holdout_fraction=holdout_fraction,
             folds=folds,
             seed=seed,
+            allow_leaky=allow_leaky,
         )
     except ValidationError as error:
         first = error.errors()[0]

@@ -27,6 +27,7 @@ class TrainConfig(BaseModel):
     holdout_fraction: float = Field(0.2, gt=0.0, lt=0.5)
     folds: int = Field(4, ge=2, le=10)
     seed: int = 0
+    allow_leaky: bool = False
     progress: bool = True
 
     def loggable(self) -> dict[str, str]:

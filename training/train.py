@@ -18,6 +18,7 @@ from training.config import TrainConfig, tracking_uri
 from training.data import file_digest, load_table, validate_leads
 from training.evaluate import Evaluation, evaluate
 from training.fit import FitResult, fit_model
+from training.leakage import check_leakage, single_feature_auc
 from training.register import Registered, input_example, log_and_register, promote
 from training.split import holdout_split
 
@@ -86,6 +87,8 @@ def train(config: TrainConfig) -> TrainOutcome:
     train_frame = leads.frame.iloc[train_rows].reset_index(drop=True)
     holdout_frame = leads.frame.iloc[holdout_rows].reset_index(drop=True)
     y_train, y_holdout = leads.y[train_rows], leads.y[holdout_rows]
+    power = single_feature_auc(train_frame, y_train, schema, config.seed)
+    warnings = check_leakage(power, config.allow_leaky)
 
     mlflow.set_tracking_uri(tracking_uri())
     if not os.environ.get(
@@ -106,6 +109,9 @@ def train(config: TrainConfig) -> TrainOutcome:
             }
         )
         mlflow.log_text(dump_schema(schema), "schema.yaml")
+        mlflow.log_table(power.rename_axis("feature").reset_index(), "evaluation/single_feature_auc.json")
+        if warnings:
+            mlflow.set_tag("leakage_warnings", " | ".join(warnings)[:5000])
         info = {"run_id": run.info.run_id, "split": split, "trained_rows": len(train_rows)}
         fit = fit_model(
             train_frame,

@@ -165,3 +165,21 @@ def test_champion_that_cannot_score_the_new_holdout_is_kept(mlflow_home: Path, f
         in result.stdout
     )
     assert str(MlflowClient().get_model_version_by_alias("kept", "champion").version) == "1"
+
+
+def test_leaky_feature_refused_then_allowed(mlflow_home: Path, files) -> None:  # type: ignore[no-untyped-def]
+    data, schema = files
+    leads = pd.read_csv(data)
+    leads.assign(stage=leads["converted"].map({1: "Closed Won", 0: "Closed Lost"})).to_csv(data, index=False)
+    schema.write_text(
+        SCHEMA.replace("categorical: [source]", "categorical: [source, stage]"), encoding="utf-8"
+    )
+    _one_line_error(_train(data, schema, "leaky"), "'stage'", "alone predicts", "--allow-leaky")
+    _nothing_registered("leaky")
+    allowed = runner.invoke(
+        app, ["train", "--data", str(data), "--schema", str(schema), "--model-name", "leaky", "--allow-leaky"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    version = MlflowClient().get_model_version_by_alias("leaky", "champion")
+    tags = MlflowClient().get_run(version.run_id).data.tags
+    assert "'stage' alone reaches ROC AUC" in tags["leakage_warnings"]
