@@ -23,11 +23,10 @@ SMOOTHING = 10.0
 
 def _as_groups(values: pd.Series, numeric: bool) -> pd.Series:
     """Values as group keys: numbers in quantile bins, missing as a group of its own."""
+    keys: pd.Series = values.astype("string")
     if numeric:
-        ranks = values.rank(method="average", pct=True)
-        keys = np.ceil(ranks * NUMERIC_BINS).astype("Int64").astype("string")
-    else:
-        keys = values.astype("string")
+        bins = np.ceil(values.rank(method="average", pct=True) * NUMERIC_BINS)
+        keys = pd.Series(bins, index=values.index).astype("Int64").astype("string")
     return keys.fillna("(missing)")
 
 
