@@ -183,3 +183,22 @@ def test_leaky_feature_refused_then_allowed(mlflow_home: Path, files) -> None:  
     version = MlflowClient().get_model_version_by_alias("leaky", "champion")
     tags = MlflowClient().get_run(version.run_id).data.tags
     assert "'stage' alone reaches ROC AUC" in tags["leakage_warnings"]
+
+
+def test_parquet_with_status_label_mapping_and_timestamp(mlflow_home: Path, tmp_path: Path) -> None:
+    leads = _leads(300)
+    status = leads["converted"].map({1: "Won", 0: "Lost"}).where(leads.index % 10 != 0, "Open")
+    leads = leads.drop(columns=["converted"]).assign(
+        status=status, created=pd.date_range("2025-01-01", periods=300, freq="D").astype(str)
+    )
+    data = tmp_path / "leads.parquet"
+    leads.to_parquet(data, index=False)
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(
+        SCHEMA.replace("label: converted", "label: {column: status, positive: [Won], negative: [Lost]}")
+        + "timestamp: created\n",
+        encoding="utf-8",
+    )
+    result = _train(data, schema, "mapped")
+    assert result.exit_code == 0, result.output
+    assert "holdout (time, 54 leads)" in result.stdout  # 270 labelled leads ("Open" is not), newest 20%
