@@ -15,18 +15,22 @@ START = np.datetime64("2025-05-01T00:00:00", "s")
 END = np.datetime64("2026-11-01T00:00:00", "s")  # exclusive: the last lead is on 2026-10-31
 MIN_ROWS = 100
 
-# Source: code, base share (logit), share drift over the 18 months, conversion effect, interest shift,
-# missingness push, campaign count. The drift moves the mix (covariate drift); effects never change.
-SOURCES: dict[str, tuple[str, float, float, float, float, float, int]] = {
-    "web form": ("WEB", 0.8, -0.3, 0.25, 0.1, -0.3, 40),
-    "paid search": ("PPC", 0.5, 0.9, -0.15, 0.0, 0.0, 110),
-    "organic search": ("SEO", 0.4, 0.2, 0.1, 0.1, 0.0, 20),
-    "referral": ("REF", -0.8, 0.3, 0.9, 0.5, -0.5, 15),
-    "event": ("EVT", -0.2, 0.0, 0.35, 0.3, 0.4, 60),
-    "partner": ("PRT", -0.7, 0.4, 0.55, 0.2, -0.2, 35),
-    "purchased list": ("LST", 0.3, -1.2, -1.1, -0.6, 1.0, 40),
-    "social": ("SOC", -0.3, 0.9, -0.55, -0.2, 0.5, 80),
+# Source: share (logit), share drift over the 18 months, conversion effect, interest shift, missingness push.
+# Drift moves only the mix (covariate drift); the mapping from a lead's columns to its probability never changes.
+SOURCES: dict[str, tuple[float, float, float, float, float]] = {
+    "web form": (0.8, -0.3, 0.25, 0.1, -0.3),
+    "paid search": (0.5, 0.9, -0.15, 0.0, 0.0),
+    "organic search": (0.4, 0.2, 0.1, 0.1, 0.0),
+    "referral": (-0.8, 0.3, 0.9, 0.5, -0.5),
+    "event": (-0.2, 0.0, 0.35, 0.3, 0.4),
+    "partner": (-0.7, 0.4, 0.55, 0.2, -0.2),
+    "purchased list": (0.3, -1.2, -1.1, -0.6, 1.0),
+    "social": (-0.3, 0.9, -0.55, -0.2, 0.5),
 }
+# Campaign id prefix and number of dated campaigns per source (each source also has an always-on one).
+CAMPAIGNS = {"web form": ("WEB", 40), "paid search": ("PPC", 110), "organic search": ("SEO", 20),
+             "referral": ("REF", 15), "event": ("EVT", 60), "partner": ("PRT", 35),
+             "purchased list": ("LST", 40), "social": ("SOC", 80)}  # fmt: skip
 INDUSTRY = {
     "Software": (0.18, 0.4), "Financial Services": (0.11, 0.4), "Healthcare": (0.1, 0.0),
     "Manufacturing": (0.12, 0.0), "Retail": (0.1, 0.0), "Education": (0.07, -0.5),
@@ -44,7 +48,7 @@ SENIORITY = {"Intern": (0.06, -1.0), "Individual Contributor": (0.38, -0.3), "Ma
              "Director": (0.15, 0.45), "VP": (0.08, 0.55), "C-Level": (0.07, 0.4)}  # fmt: skip
 EMAIL = {"corporate": 0.3, "free": -0.45, "education": -0.7, "disposable": -1.5}
 FREE_BY_SIZE = np.array([0.45, 0.25, 0.12, 0.07, 0.05, 0.04])
-WON, LOST = ["Closed Won", "Contract Sent"], ["Closed Lost", "Disqualified", "Nurturing", "Unresponsive"]
+LOST = ["Closed Lost", "Disqualified", "Nurturing", "Unresponsive"]
 BOOL_FORMATS = np.array([["false", "true"], ["0", "1"], ["FALSE", "TRUE"]])
 
 
@@ -77,10 +81,19 @@ def _effects(table: dict[str, tuple[float, float]]) -> np.ndarray:
     return np.array([e for _, e in table.values()])
 
 
+def _field(
+    table: dict[str, tuple[float, float]], index: np.ndarray, missing: np.ndarray, blank: np.ndarray
+) -> np.ndarray:
+    """Category names as exported: missing cells are empty, or keep the web form's 'Select' placeholder."""
+    values = np.array(list(table), dtype=object)[index]
+    values[missing] = np.where(blank[missing], "", "Select")
+    return values
+
+
 def _campaigns(rng: np.random.Generator) -> pd.DataFrame:
     """Campaigns per source: an always-on one plus dated ones with Zipf popularity and small own effects."""
     parts = []
-    for s, (code, *_, count) in enumerate(SOURCES.values()):
+    for s, (code, count) in enumerate(CAMPAIGNS.values()):
         start = rng.uniform(-0.3, 0.97, count)
         month = START.astype("datetime64[M]") + np.floor(np.maximum(start, 0) * 18).astype(int)
         names = [f"{code}-{str(m)[2:4]}{str(m)[5:7]}-{k:03d}" for k, m in enumerate(month, 1)]
@@ -116,11 +129,10 @@ def generate_leads(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
     span = (END - START).astype(int)
     created = START + (t * span).astype("timedelta64[s]")
 
-    _, share, drift, src_eff, src_interest, src_missing, _ = (
-        np.array(c) for c in zip(*SOURCES.values(), strict=True)
-    )
-    season = 0.4 * np.sin(2 * np.pi * (t * 18 - 4) / 12)[:, None] * (np.arange(len(SOURCES)) == 4)
-    source = _choose_rows(rng, np.exp(share + np.outer(t, drift.astype(float)) + season))
+    share, drift, src_eff, src_interest, src_missing = np.array(list(SOURCES.values())).T
+    event, web, social = (list(SOURCES).index(s) for s in ("event", "web form", "social"))
+    season = 0.4 * np.sin(2 * np.pi * (t * 18 - 4) / 12)[:, None] * (np.arange(len(SOURCES)) == event)
+    source = _choose_rows(rng, np.exp(share + np.outer(t, drift) + season))
     camps = _campaigns(rng)
     campaign = _assign_campaigns(rng, source, t, camps)
 
@@ -128,22 +140,24 @@ def generate_leads(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
     country, seniority = _choose(rng, COUNTRY, n), _choose(rng, SENIORITY, n)
     p_free = FREE_BY_SIZE[size]
     p_edu = np.where(industry == list(INDUSTRY).index("Education"), 0.35, 0.02)
-    p_disp = 0.02 + 0.04 * np.isin(source, [0, 7])
+    p_disp = 0.02 + 0.04 * np.isin(source, [web, social])
+    free = list(EMAIL).index("free")
     email = _choose_rows(rng, np.column_stack([1 - p_free - p_edu - p_disp, p_free, p_edu, p_disp]))
 
     # Latent interest drives engagement; the oracle sees only the observed columns, never this.
-    z = rng.normal(size=n) + src_interest.astype(float)[source] + 0.15 * (seniority >= 3)
+    decision_maker = seniority >= list(SENIORITY).index("Director")
+    z = rng.normal(size=n) + src_interest[source] + 0.15 * decision_maker
     page_views = rng.poisson(np.exp(1.3 + 0.55 * z) * rng.gamma(2.0, 0.5, n)).astype(float)
     pricing = rng.binomial(page_views.astype(int), _sigmoid(-2.2 + 0.6 * z)).astype(float)
     opens = rng.poisson(np.exp(1.2 + 0.3 * z) * rng.gamma(3.0, 1 / 3, n))
     clicks = rng.binomial(opens, _sigmoid(-1.8 + 0.5 * z))
     downloads = rng.poisson(np.exp(-0.9 + 0.5 * z))
-    webinar = rng.random(n) < _sigmoid(-2.0 + 0.6 * z + 0.8 * (source == 4))
-    demo = rng.random(n) < _sigmoid(-2.6 + 0.9 * z + 0.4 * (seniority >= 3))
+    webinar = rng.random(n) < _sigmoid(-2.0 + 0.6 * z + 0.8 * (source == event))
+    demo = rng.random(n) < _sigmoid(-2.6 + 0.9 * z + 0.4 * decision_maker)
     days = np.floor(np.minimum(rng.exponential(np.exp(2.8 - 0.5 * z)), 365.0))
 
     # Weak leads leave more blanks: bought lists, free mail, low interest.
-    weak = -0.9 * z + src_missing.astype(float)[source] + 0.6 * (email != 0)
+    weak = -0.9 * z + src_missing[source] + 0.6 * (email != 0)
     miss = {c: rng.random(n) < _sigmoid(b + weak) for c, b in
             (("industry", -2.2), ("company_size", -2.4), ("seniority", -2.0), ("country", -3.0))}  # fmt: skip
     untracked = rng.random(n) < _sigmoid(-2.6 + 0.5 * weak - 0.8 * t)
@@ -151,15 +165,15 @@ def generate_leads(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
     page_views[untracked] = pricing[untracked] = np.nan
     days[inactive] = np.nan
 
-    senior = (seniority >= 3) & ~miss["seniority"]
+    senior = decision_maker & ~miss["seniority"]
     logit = (
-        -3.8 + src_eff.astype(float)[source] + camps["effect"].to_numpy()[campaign]
+        -3.8 + src_eff[source] + camps["effect"].to_numpy()[campaign]
         + np.where(miss["industry"], -0.3, _effects(INDUSTRY)[industry])
         + np.where(miss["company_size"], -0.35, _effects(SIZE)[size])
         + np.where(miss["country"], -0.2, _effects(COUNTRY)[country])
         + np.where(miss["seniority"], -0.3, _effects(SENIORITY)[seniority])
         + np.array(list(EMAIL.values()))[email]
-        + 0.35 * ((email == 1) & (size == 0) & ~miss["company_size"])  # small firms often use free mail
+        + 0.35 * ((email == free) & (size == 0) & ~miss["company_size"])  # small firms often use free mail
         + np.where(untracked, -0.2, 0.35 * np.log1p(np.nan_to_num(page_views)))
         + np.where(untracked, 0.0, np.minimum(np.nan_to_num(pricing), 2) * 0.45)
         + 0.2 * np.log1p(clicks) + 0.15 * np.minimum(downloads, 4) + 0.35 * webinar
@@ -168,27 +182,20 @@ def generate_leads(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
     )  # fmt: skip
     probability = _sigmoid(logit)
     converted = (rng.random(n) < probability).astype(int)
-    status = np.where(
-        converted == 1,
-        np.array(WON)[(rng.random(n) < 0.15).astype(int)],
-        np.array(LOST)[rng.choice(4, n, p=[0.27, 0.3, 0.3, 0.13])],
-    )
-
-    def field(names: list[str], index: np.ndarray, missing: np.ndarray, placeholder: bool) -> np.ndarray:
-        """Category names with blanks; web-form fields sometimes keep the 'Select' placeholder."""
-        values = np.array(names, dtype=object)[index]
-        values[missing] = np.where(placeholder & (rng.random(int(missing.sum())) < 0.5), "Select", "")
-        return values
+    # lead_status leaks the outcome; a few statuses are stale or mistyped, as in any CRM.
+    won = (converted == 1) ^ (rng.random(n) < 0.01)
+    status = np.where(won, "Closed Won", np.array(LOST)[rng.choice(len(LOST), n, p=[0.27, 0.3, 0.3, 0.13])])
+    blank = rng.random((4, n)) < 0.5
 
     table = pd.DataFrame({
         "lead_id": [f"L{i:07d}" for i in range(1, n + 1)],
         "created_at": created.astype(str),
         "lead_source": np.array(list(SOURCES), dtype=object)[source],
         "utm_campaign": camps["name"].to_numpy()[campaign],
-        "industry": field(list(INDUSTRY), industry, miss["industry"], True),
-        "company_size": field(list(SIZE), size, miss["company_size"], True),
-        "country": field(list(COUNTRY), country, miss["country"], False),
-        "seniority": field(list(SENIORITY), seniority, miss["seniority"], True),
+        "industry": _field(INDUSTRY, industry, miss["industry"], blank[0]),
+        "company_size": _field(SIZE, size, miss["company_size"], blank[1]),
+        "country": _field(COUNTRY, country, miss["country"], np.ones(n, dtype=bool)),
+        "seniority": _field(SENIORITY, seniority, miss["seniority"], blank[3]),
         "email_domain_type": np.array(list(EMAIL), dtype=object)[email],
         "page_views": pd.array(page_views, dtype="Int64"),
         "pricing_page_views": pd.array(pricing, dtype="Int64"),
@@ -230,6 +237,6 @@ def write_synthetic(out: Path, rows: int, seed: int, progress: bool = False) -> 
         files.schema.write_text(dump_schema(synthetic_schema()), encoding="utf-8")
         bar.update()
         truth = pd.DataFrame({"lead_id": table["lead_id"], "true_probability": probability})
-        truth.to_csv(files.truth, index=False, float_format="%.6f")
+        truth.to_csv(files.truth, index=False, float_format="%.6g")
         bar.update()
     return files
