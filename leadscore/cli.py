@@ -156,3 +156,25 @@ def promote(
     mlflow.set_tracking_uri(tracking_uri())
     set_champion(model_name, version)
     typer.echo(f"models:/{model_name}@champion -> version {version}")
+
+
+@app.command()
+def serve(
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model URI (default: LEADSCORE_MODEL_URI or models:/lead-scoring@champion)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the scoring API (uvicorn, one worker); it watches the model's registry alias and swaps in new versions."""
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.settings import Settings
+
+    settings = Settings(model_uri=model) if model else Settings()
+    typer.echo(
+        f"serving {settings.model_uri} on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

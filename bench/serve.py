@@ -1,0 +1,346 @@
+"""Scoring API speed against `mlflow models serve` and a no-op FastAPI endpoint, measured in the same run.
+
+    .venv/bin/python bench/serve.py [--rows 20000] [--seconds 8]
+
+Trains and registers one model in a temporary MLflow, starts three servers on loopback (`mlflow models serve
+--env-manager local`, `leadscore serve`, and a no-op FastAPI app, each one uvicorn worker), and drives each with the
+same bounded load generator: Debian's `wrk` when installed (`apt-get install wrk`), else a Python asyncio client
+(which tops out well below the servers on a small machine, so prefer wrk). Prints requests per second and p50/p99
+latency for one lead per request at concurrency 1 and 16, leads per second for 1,000-lead batches, and the ratios.
+Then times `leadscore score` on --cli-rows leads (the training leads repeated) without reasons against the raw
+booster's `predict` on the same rows, and the cost of reasons on a slice. Loopback only; every run stops after
+--seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request  # the no-op app's annotations must resolve at module level
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def noop_server(port: int) -> None:
+    """The framework's ceiling: reads the body, answers a fixed small JSON."""
+    import uvicorn
+
+    app = FastAPI()
+
+    @app.post("/noop")
+    async def noop(request: Request) -> dict[str, bool]:
+        await request.body()
+        return {"ok": True}
+
+    @app.get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    uvicorn.run(app, host=HOST, port=port, log_level="warning")
+
+
+def start(command: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=log.parent)
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited: see {log}")
+        try:
+            if httpx.get(f"http://{HOST}:{port}/ping", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError(f"{' '.join(command)} did not come up in 120 s: see {log}")
+
+
+WRK_SCRIPT = """
+local bodies = {}
+local f = io.open("%s", "r")
+for line in f:lines() do bodies[#bodies + 1] = line end
+f:close()
+local i = 0
+request = function()
+  i = (i %% #bodies) + 1
+  return wrk.format("POST", "%s", {["Content-Type"] = "application/json"}, bodies[i])
+end
+"""
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(url: str, path: str, bodies: list[str], connections: int, seconds: float, work: Path) -> Result:
+    body_file = work / f"bodies-{abs(hash((url, path, len(bodies[0]))))}.txt"
+    body_file.write_text("\n".join(bodies) + "\n")
+    script = work / "post.lua"
+    script.write_text(WRK_SCRIPT % (body_file, path))
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    out = done.stdout
+    if "Requests/sec" not in out:
+        raise RuntimeError(f"wrk failed: {done.stderr or out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)\s*$", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)\s*$", out, re.M).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    count = int(bad.group(1)) if bad else 0
+    count += sum(int(g) for g in errors.groups()) if errors else 0
+    return Result(rps, p50, p99, count)
+
+
+async def _python_load(url: str, bodies: list[str], connections: int, seconds: float) -> Result:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def worker(k: int) -> None:
+            nonlocal errors
+            i = k
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                response = await client.post(
+                    url, content=bodies[i % len(bodies)], headers={"content-type": "application/json"}
+                )
+                latencies.append(time.perf_counter() - start)
+                errors += response.status_code != 200
+                i += connections
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(connections)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    pick = lambda q: 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    return Result(len(latencies) / elapsed, pick(0.5), pick(0.99), errors)
+
+
+def load(base: str, path: str, bodies: list[str], connections: int, seconds: float, work: Path) -> Result:
+    """Warm up briefly, then measure for `seconds`."""
+    if shutil.which("wrk"):
+        run_wrk(base, path, bodies, connections, min(2.0, seconds), work)
+        return run_wrk(base, path, bodies, connections, seconds, work)
+    asyncio.run(_python_load(base + path, bodies, connections, min(2.0, seconds)))
+    return asyncio.run(_python_load(base + path, bodies, connections, seconds))
+
+
+def train_model(work: Path, rows: int) -> dict[str, str]:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # mlflow models serve runs `uvicorn` by name
+    leadscore = str(BIN / "leadscore")
+    run = lambda *a: subprocess.run([leadscore, *a], env=env, cwd=work, check=True, capture_output=True)  # noqa: E731
+    run("generate", "--rows", str(rows), "--seed", "0", "--out", "data")
+    run("train", "--data", "data/leads.csv", "--schema", "data/schema.yaml")
+    return env
+
+
+def lead_bodies(work: Path, batch: int) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Single-lead and 1,000-lead bodies, both in our format and in MLflow's (dataframe_records)."""
+    import pandas as pd
+
+    leads = pd.read_csv(work / "data" / "leads.csv", dtype=str, keep_default_na=False).drop(
+        columns=["converted", "lead_status", "created_at"]
+    )
+    numeric = ["page_views", "pricing_page_views", "email_opens", "email_clicks", "content_downloads"]
+    numeric.append("days_since_last_activity")
+    for column in numeric:  # MLflow's signature wants numbers typed, as a client of it would send them
+        leads[column] = pd.to_numeric(leads[column], errors="coerce")
+    records = json.loads(leads.to_json(orient="records"))
+    ones = [json.dumps(r) for r in records[:200]]
+    mlflow_ones = [json.dumps({"dataframe_records": [r]}) for r in records[:200]]
+    chunks = [records[i : i + batch] for i in range(0, batch * 4, batch)]
+    batches = [json.dumps({"leads": c}) for c in chunks]
+    mlflow_batches = [json.dumps({"dataframe_records": c}) for c in chunks]
+    return ones, mlflow_ones, batches, mlflow_batches
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000, help="synthetic leads to train on")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
+    parser.add_argument("--batch", type=int, default=1000, help="leads per batch request")
+    parser.add_argument(
+        "--cli-rows", type=int, default=1_000_000, help="leads for the batch CLI timing (0 skips)"
+    )
+    parser.add_argument("--noop-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.noop_server:
+        noop_server(args.noop_server)
+        return
+    print(
+        f"load generator: {'wrk' if shutil.which('wrk') else 'python asyncio + httpx (install wrk for better)'}"
+    )
+    with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
+        work = Path(tmp)
+        print(f"training on {args.rows} synthetic leads ...", flush=True)
+        env = train_model(work, args.rows)
+        ones, mlflow_ones, batches, mlflow_batches = lead_bodies(work, args.batch)
+        uri = "models:/lead-scoring@champion"
+        ports = {name: free_port() for name in ("mlflow", "leadscore", "noop")}
+        commands = {
+            "mlflow": [
+                *(str(BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local"),
+                *("-h", HOST, "-p", str(ports["mlflow"])),
+            ],
+            "leadscore": [str(BIN / "leadscore"), "serve", "--model", uri, "--port", str(ports["leadscore"])],
+            "noop": [sys.executable, __file__, "--noop-server", str(ports["noop"])],
+        }
+        processes = []
+        try:
+            for name, command in commands.items():
+                processes.append(start(command, env, ports[name], work / f"{name}.log"))
+            base = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
+            one_lead = {
+                "mlflow models serve /invocations": ("mlflow", "/invocations", mlflow_ones),
+                "leadscore /v1/score (reasons)": ("leadscore", "/v1/score", ones),
+                "leadscore /v1/score?reasons=false": ("leadscore", "/v1/score?reasons=false", ones),
+                "leadscore /invocations": ("leadscore", "/invocations", mlflow_ones),
+                "no-op FastAPI": ("noop", "/noop", ones),
+            }
+            results: dict[tuple[str, int], Result] = {}
+            print(f"\none lead per request ({args.seconds:.0f} s per run)")
+            print(f"{'endpoint':36} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+            for connections in (1, 16):
+                for label, (server, path, bodies) in one_lead.items():
+                    r = load(base[server], path, bodies, connections, args.seconds, work)
+                    results[(label, connections)] = r
+                    print(
+                        f"{label:36} {connections:>4} {r.rps:>9.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6}"
+                    )
+            batch_runs = {
+                "mlflow models serve /invocations": ("mlflow", "/invocations", mlflow_batches),
+                "leadscore /v1/score/batch?reasons=false": (
+                    "leadscore",
+                    "/v1/score/batch?reasons=false",
+                    batches,
+                ),
+                "leadscore /v1/score/batch (reasons)": ("leadscore", "/v1/score/batch", batches),
+                "leadscore /invocations": ("leadscore", "/invocations", mlflow_batches),
+            }
+            print(f"\n{args.batch}-lead batches, concurrency 2")
+            print(f"{'endpoint':42} {'leads/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+            batch: dict[str, Result] = {}
+            for label, (server, path, bodies) in batch_runs.items():
+                r = load(base[server], path, bodies, 2, args.seconds, work)
+                batch[label] = r
+                print(
+                    f"{label:42} {r.rps * args.batch:>10.0f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.errors:>6}"
+                )
+            report_ratios(results, batch)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        if args.cli_rows:
+            batch_cli(work, env, args.cli_rows)
+
+
+def report_ratios(one: dict[tuple[str, int], Result], batch: dict[str, Result]) -> None:
+    mlflow, ours, noop = "mlflow models serve /invocations", "leadscore /v1/score (reasons)", "no-op FastAPI"
+    print("\nratios (same run)")
+    for label in (ours, "leadscore /v1/score?reasons=false"):
+        for c in (1, 16):
+            vs_mlflow = one[(label, c)].rps / one[(mlflow, c)].rps
+            vs_noop = one[(label, c)].rps / one[(noop, c)].rps
+            print(
+                f"  {label}, concurrency {c:>2}: {vs_mlflow:6.1f}x mlflow serve (target 15x), "
+                f"{vs_noop:.2f} of no-op (target 0.5)"
+            )
+    base = batch[mlflow].rps
+    for label, r in batch.items():
+        if label != mlflow:
+            print(f"  {label}: {r.rps / base:.1f}x mlflow serve in leads/s (target 3x)")
+
+
+def batch_cli(work: Path, env: dict[str, str], rows: int) -> None:
+    """`leadscore score --no-reasons` on `rows` leads against the raw booster on the same rows; reasons on a slice."""
+    import mlflow
+    import numpy as np
+    import pandas as pd
+
+    source = pd.read_csv(work / "data" / "leads.csv", dtype=str, keep_default_na=False)
+    big = pd.concat([source] * -(-rows // len(source)), ignore_index=True).head(rows)
+    big["lead_id"] = [f"B{i:08d}" for i in range(len(big))]
+    data, out = work / "big.csv", work / "scored.csv"
+    big.to_csv(data, index=False)
+    command = [str(BIN / "leadscore"), "score", "--model", "models:/lead-scoring@champion", "--out", str(out)]
+
+    def timed(extra: list[str], path: Path) -> float:
+        began = time.perf_counter()
+        subprocess.run(
+            [*command, "--data", str(path), *extra], env=env, cwd=work, check=True, capture_output=True
+        )
+        return time.perf_counter() - began
+
+    cli = timed(["--no-reasons"], data)
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    model = mlflow.pyfunc.load_model("models:/lead-scoring@champion").unwrap_python_model()
+    matrix = model.matrix(pd.read_csv(data, dtype=str, keep_default_na=False, na_values=[""]))
+    began = time.perf_counter()
+    np.asarray(model.booster.predict(matrix, raw_score=True))
+    raw = time.perf_counter() - began
+    slice_rows = min(len(big), 20_000)
+    big.head(slice_rows).to_csv(work / "slice.csv", index=False)
+    with_reasons = timed([], work / "slice.csv") - timed(["--no-reasons"], work / "slice.csv")
+    print(f"\nbatch CLI on {len(big):,} leads (process start, CSV in and out included)")
+    print(f"  leadscore score --no-reasons  {cli:7.1f} s   {len(big) / cli:>9,.0f} leads/s")
+    print(f"  raw booster.predict           {raw:7.1f} s   {len(big) / raw:>9,.0f} leads/s")
+    print(f"  ratio {cli / raw:.2f}x the raw booster (target 1.5x)")
+    print(f"  reasons cost {1000 * with_reasons / slice_rows:.2f} ms a lead more (on {slice_rows:,} leads)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Leads as plain mappings to model rows without pandas: the fitted cleaner and encoder applied one value at a time.
+
+A one-row pandas frame costs milliseconds, the booster on a numpy row tens of microseconds (DESIGN.md, Pitfalls), so
+the service builds rows here. Each value is treated exactly as `LeadCleaner` then `CategoryEncoder` treat it in a
+one-row frame (its type decides the column's dtype there); tests prove equality with the pandas path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.clean import FALSE_WORDS, TRUE_WORDS
+from features.model import LeadModel
+
+NAN = math.nan
+# The decimal notation pandas' parser reads; anything else (inf, nan, odd spellings) is left to pandas itself.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python ones, as `astype(object)` gives them."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def as_text(value: Any) -> str | None:
+    """One value as `clean._as_text` treats it: stripped text, integral floats without '.0', missing as None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    value = _plain(value)
+    if isinstance(value, float):
+        if value != value:
+            return None
+        return str(int(value)) if value.is_integer() else str(value).strip()
+    if isinstance(value, int):  # bool included: str(True) == "True", as pandas gives it
+        return str(value)
+    if pd.isna(value) is True:  # pd.NA, NaT
+        return None
+    return str(value).strip()
+
+
+def parse_number(text: str) -> float:
+    """A number from text as `pd.to_numeric(errors="coerce")` reads it; NaN when it is not one."""
+    if text.isascii() and text.isdigit():  # the usual case, ahead of the patterns
+        return float(text)
+    if _INTEGER.fullmatch(text):
+        return float(int(text))
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return float(pd.to_numeric(pd.Series([text], dtype=object), errors="coerce").iloc[0])
+
+
+def _is_typed_number(value: Any) -> bool:
+    """True when a one-row frame of this value has a numeric or boolean dtype (cleaning then skips text rules)."""
+    return isinstance(value, int | float)
+
+
+class RowEncoder:
+    """The fitted feature pipeline of one `LeadModel` as per-value functions: lead mappings to a float64 matrix."""
+
+    def __init__(self, model: LeadModel) -> None:
+        cleaner = model.preprocessor.named_steps["clean"]
+        encoder = model.encoder
+        schema = model.schema
+        self.features: list[str] = [str(c) for c in encoder.feature_names_in_]
+        if self.features != schema.features:
+            raise ValueError("the model's encoder columns differ from its schema's features")
+        self.na_values: frozenset[str] = frozenset(cleaner.na_values_)
+        self.codes: dict[str, dict[str, float]] = encoder.codes_
+        self.categorical = [c for c in self.features if c in self.codes]
+        cleaners: dict[str, Callable[[Any], Any]] = {
+            "numeric": self.clean_numeric,
+            "boolean": self.clean_boolean,
+            "categorical": self.clean_category,
+        }
+        self._cleaners = [(c, cleaners[schema.kind(c)]) for c in self.features]
+        self._categories = [(j, c, self.codes[c]) for j, c in enumerate(self.features) if c in self.codes]
+
+    def _missing_text(self, value: Any) -> str | None:
+        text = as_text(value)
+        if text is None or text == "" or text in self.na_values:
+            return None
+        return text
+
+    def clean_numeric(self, value: Any) -> float:
+        kind = type(value)
+        if kind is str:  # the common cases first, without the general machinery
+            text = value.strip()
+            return NAN if not text or text in self.na_values else parse_number(text)
+        if kind is float or kind is int:
+            if not self.na_values:
+                return float(value)
+            if value != value:
+                return NAN
+            # a placeholder such as -1 counts as missing when its text (as cleaning writes it) is listed
+            integral = kind is int or value.is_integer()
+            text = str(int(value)) if integral else str(value)
+            return NAN if text in self.na_values else float(int(value)) if integral else value
+        value = _plain(value)
+        if _is_typed_number(value) and not self.na_values:
+            return float(value)
+        text = self._missing_text(value)
+        return NAN if text is None else parse_number(text)
+
+    def clean_boolean(self, value: Any) -> float:
+        if type(value) is str:
+            text = value.strip()
+        else:
+            value = _plain(value)
+            if _is_typed_number(value) and not self.na_values:
+                number = float(value)
+                return number if number in (0.0, 1.0) else NAN
+            text = self._missing_text(value) or ""
+        if not text or text in self.na_values:
+            return NAN
+        word = text.lower()
+        return 1.0 if word in TRUE_WORDS else 0.0 if word in FALSE_WORDS else NAN
+
+    def clean_category(self, value: Any) -> str | None:
+        if type(value) is str:
+            text = value.strip()
+            return None if not text or text in self.na_values else text
+        return self._missing_text(value)
+
+    def clean(self, lead: Mapping[str, Any]) -> list[Any]:
+        """The lead's cleaned value per feature, in model order (numbers as float, categories as text or None)."""
+        get = lead.get
+        return [clean(get(column)) for column, clean in self._cleaners]
+
+    def encode(self, leads: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, list[list[Any]]]:
+        """The model's feature matrix for these leads, and their cleaned values (for reasons)."""
+        tables = [(self.codes.get(c), float(len(self.codes.get(c) or ()))) for c in self.features]
+        cleaned = [self.clean(lead) for lead in leads]
+        rows = [
+            [
+                value if table is None else NAN if value is None else table.get(value, other)
+                for value, (table, other) in zip(values, tables, strict=True)
+            ]
+            for values in cleaned
+        ]
+        matrix = np.array(rows, dtype=np.float64).reshape(len(leads), len(self.features))
+        return matrix, cleaned
+
+    def unseen(self, values: list[Any]) -> list[str]:
+        """Categorical features whose (present) value was rare or absent at training time: scored as 'other'."""
+        return [c for j, c, codes in self._categories if values[j] is not None and values[j] not in codes]
+
+
+@dataclass(frozen=True)
+class RowScores:
+    """Calibrated probability per lead and, when asked for, each feature's push on the calibrated log-odds."""
+
+    probability: np.ndarray
+    contributions: np.ndarray | None  # (n, features) scaled by the calibration slope
+    baseline: np.ndarray | None  # (n,) the booster's expected value, scaled likewise
+
+
+def score_rows(model: LeadModel, matrix: np.ndarray, contributions: bool, threads: int = 1) -> RowScores:
+    """The booster on a ready matrix: exactly `LeadModel.probability` and `LeadModel.contributions`, minus pandas."""
+    raw = np.asarray(model.booster.predict(matrix, raw_score=True, num_threads=threads))
+    probability = model.calibration(raw)
+    if not contributions:
+        return RowScores(probability, None, None)
+    contrib = np.asarray(model.booster.predict(matrix, pred_contrib=True, num_threads=threads))
+    slope = model.calibration.slope
+    return RowScores(probability, contrib[:, :-1] * slope, contrib[:, -1] * slope)
+
+
+def _json_value(value: Any) -> Any:
+    return None if isinstance(value, float) and value != value else value
+
+
+def top_reasons(
+    features: Sequence[str], contributions: np.ndarray, values: Sequence[Any], unseen: Sequence[str], top: int
+) -> dict[str, list[dict[str, Any]]]:
+    """One lead's `top` positive and negative reasons, ranked and rounded exactly as `features.reasons` does.
+
+    Each reason always carries `unseen` (features.reasons adds it only when true).
+    """
+    ranked = np.argsort(-contributions, kind="stable")
+    positive = [j for j in ranked[:top] if contributions[j] > 0]
+    negative = [j for j in ranked[::-1][:top] if contributions[j] < 0]
+
+    def reason(j: int) -> dict[str, Any]:
+        return {
+            "feature": features[j],
+            "value": _json_value(values[j]),
+            "impact": round(float(contributions[j]), 4),
+            "unseen": features[j] in unseen,
+        }
+
+    return {"positive": [reason(j) for j in positive], "negative": [reason(j) for j in negative]}

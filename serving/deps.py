@@ -1,0 +1,48 @@
+"""Request dependencies as `Annotated` aliases: the settings, the model store, the model serving this request.
+
+All `async`: FastAPI runs plain `def` dependencies in its thread pool, a hand-off that cost more than scoring.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from serving.metrics import Metrics
+from serving.model_store import LoadedModel, ModelStore
+from serving.settings import Settings
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_store(request: Request) -> ModelStore:
+    store: ModelStore = request.app.state.store
+    return store
+
+
+async def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def no_model_detail(store: ModelStore) -> str:
+    why = store.last_error or "the first load has not finished"
+    return f"no model loaded ({why}); the service retries while it watches {store.uri}"
+
+
+async def current_model(store: Annotated[ModelStore, Depends(get_store)]) -> LoadedModel:
+    """The model at the start of this request; the request keeps it even if a swap happens meanwhile."""
+    loaded = store.current
+    if loaded is None:
+        raise HTTPException(status_code=503, detail=no_model_detail(store))
+    return loaded
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[ModelStore, Depends(get_store)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+ModelDep = Annotated[LoadedModel, Depends(current_model)]

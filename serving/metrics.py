@@ -1,0 +1,109 @@
+"""Prometheus metrics: requests and latency per route, the score distribution, and the model being served."""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from serving.model_store import ModelStore
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class ModelCollector(Collector):
+    """The served model's version and the watcher's swap and failure counts, read from the store at scrape time."""
+
+    def __init__(self, store: ModelStore) -> None:
+        self.store = store
+
+    def collect(self) -> Iterable[Metric]:
+        current = self.store.current
+        info = GaugeMetricFamily(
+            "leadscore_model_info", "The model version being served (value 1).", labels=["name", "version"]
+        )
+        if current is not None:
+            info.add_metric([current.target.name or current.target.load_uri, current.version], 1.0)
+        yield info
+        yield GaugeMetricFamily(
+            "leadscore_model_loaded", "1 when a model is loaded and ready.", value=float(current is not None)
+        )
+        yield CounterMetricFamily(
+            "leadscore_model_swaps", "New model versions put live.", value=self.store.swaps
+        )
+        yield CounterMetricFamily(
+            "leadscore_model_load_failures", "Model loads refused or failed.", value=self.store.failures
+        )
+
+
+class Metrics:
+    """One registry per app, so several apps (tests) never share counters."""
+
+    def __init__(self, store: ModelStore) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "leadscore_http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "leadscore_http_request_duration_seconds",
+            "Time from request to last response byte, by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.scores = Histogram(
+            "leadscore_score",
+            "Scores (0-100) given to leads.",
+            buckets=tuple(range(10, 101, 10)),
+            registry=self.registry,
+        )
+        self.grades = Counter(
+            "leadscore_leads_scored", "Leads scored, by grade.", ["grade"], registry=self.registry
+        )
+        self.registry.register(ModelCollector(store))
+
+    def observe_scores(self, scored: list[dict[str, Any]]) -> None:
+        for item in scored:
+            self.scores.observe(item["score"])
+        for grade, count in collections.Counter(item["grade"] for item in scored).items():
+            self.grades.labels(grade).inc(count)
+
+
+class MetricsMiddleware:
+    """Counts and times every request by its route path (unknown paths share one label)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Iterator[str] | set[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = set(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            route = scope["path"] if scope["path"] in self.routes else "other"
+            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - start)

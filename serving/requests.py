@@ -1,0 +1,147 @@
+"""Request models built from the schema stored with the model, so the API (and /docs) has the real lead fields.
+
+Types are checked by pydantic's own validators (no Python per value): numbers, numeric text, booleans and the
+words cleaning understands, text or numbers for categories, null, and the schema's placeholders. Values pass on as
+given, so the row path cleans exactly what the batch path would have cleaned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError, create_model
+
+from features.clean import FALSE_WORDS, TRUE_WORDS
+from features.schema import LeadSchema
+
+NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+EXPECTED = {
+    "numeric": "a number",
+    "boolean": "true/false, yes/no or 1/0",
+    "categorical": "text or a number",
+    "id": "text or a number",
+}
+
+
+def _escape(text: str) -> str:
+    """Literal text inside a pattern (escaping only what the regex syntax needs)."""
+    return "".join(f"\\{c}" if c in r"\.^$|?*+()[]{}-" else c for c in text)
+
+
+def _either(words: list[str]) -> str:
+    return "|".join(_escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+
+
+def field_type(kind: str, na_values: list[str]) -> Any:
+    """The pydantic type of one lead field of this kind."""
+    placeholders = f"|^\\s*(?:{_either(na_values)})\\s*$" if [v for v in na_values if v.strip()] else ""
+    if kind == "numeric":
+        text = StringConstraints(pattern=f"^\\s*(?:{NUMBER})?\\s*${placeholders}")
+        return Annotated[float, Strict(), Field(allow_inf_nan=False)] | Annotated[str, text] | None
+    if kind == "boolean":
+        words = _either([*TRUE_WORDS, *FALSE_WORDS])
+        text = StringConstraints(pattern=f"(?i)^\\s*(?:{words})?\\s*${placeholders}")
+        return Annotated[bool, Strict()] | Literal[0, 1] | Annotated[str, text] | None
+    return Annotated[str, Strict()] | Annotated[int, Strict()] | Annotated[float, Strict()] | None
+
+
+def _describe(schema: LeadSchema, column: str) -> str:
+    kind = schema.kind(column)
+    group = ""
+    if schema.groups:
+        group = " (fit)" if column in schema.groups.fit else ""
+        group = " (engagement)" if column in schema.groups.engagement else group
+    unseen = "; values the model never saw are scored and flagged as unseen" if kind == "categorical" else ""
+    placeholders = (
+        f"; {', '.join(repr(v) for v in schema.na_values)} mean missing" if schema.na_values else ""
+    )
+    return f"{kind} feature{group}: {EXPECTED[kind]}{unseen}{placeholders}; leave out or null when unknown"
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """The pydantic models for one lead and for a batch, and the lead columns they carry (field i -> column i)."""
+
+    lead: type[BaseModel]
+    batch: type[BaseModel]
+    columns: tuple[str, ...]
+    kinds: dict[str, str]
+    keys: tuple[tuple[str, str], ...]  # (column, field name) pairs
+
+    def as_dict(self, lead: BaseModel) -> dict[str, Any]:
+        """A validated lead as {column: value as given}; omitted fields are None (missing)."""
+        values = lead.__dict__
+        return {column: values[key] for column, key in self.keys}
+
+
+def request_models(schema: LeadSchema, max_batch: int) -> RequestModels:
+    """`Lead` (all fields optional, unknown fields ignored) and `LeadBatch` ({"leads": [Lead, ...]})."""
+    columns = (schema.id, *schema.features)
+    kinds = {schema.id: "id"} | {c: schema.kind(c) for c in schema.features}
+    fields: dict[str, Any] = {}
+    for i, column in enumerate(columns):
+        description = "the lead's id, echoed back (never a feature)" if i == 0 else _describe(schema, column)
+        annotation = field_type(kinds[column], schema.na_values)
+        fields[f"f{i}"] = (annotation, Field(None, alias=column, description=description))
+    lead = create_model("Lead", __config__=ConfigDict(extra="ignore"), **fields)
+    lead.__doc__ = "One lead: its id and features as the model's schema names them; every field is optional."
+    batch = create_model(
+        "LeadBatch",
+        __config__=ConfigDict(extra="forbid"),
+        leads=(list[lead], Field(min_length=1, max_length=max_batch, description="The leads to score.")),  # type: ignore[valid-type]
+    )
+    batch.__doc__ = f"Up to {max_batch} leads to score in one request."
+    keys = tuple((column, f"f{i}") for i, column in enumerate(columns))
+    return RequestModels(lead=lead, batch=batch, columns=columns, kinds=kinds, keys=keys)
+
+
+class InvalidRequest(ValueError):
+    """A request body that cannot be scored: HTTP status, one line naming the field, and every field error."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+
+
+def _where(loc: list[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _field_errors(error: ValidationError, kinds: dict[str, str]) -> list[dict[str, Any]]:
+    """One error per bad field (a union's alternatives folded into one), in words a caller can act on."""
+    out: dict[tuple[str | int, ...], dict[str, Any]] = {}
+    for e in error.errors(include_url=False, include_context=False):
+        loc = list(e["loc"])
+        field = next((i for i, part in enumerate(loc) if isinstance(part, str) and part in kinds), None)
+        if field is not None and not (loc[:1] == ["leads"] and field == 0):
+            loc = loc[: field + 1]
+            got = repr(e["input"])
+            message = (
+                f"expected {EXPECTED[kinds[str(loc[-1])]]}, got {got[:40]}{'...' if len(got) > 40 else ''}"
+            )
+            out.setdefault(tuple(loc), {"loc": loc, "msg": message, "type": "wrong_type"})
+        else:
+            out.setdefault(tuple(loc), {"loc": loc, "msg": str(e["msg"]), "type": e["type"]})
+    return list(out.values())
+
+
+def parse_body(models: RequestModels, model: type[BaseModel], body: bytes) -> BaseModel:
+    """Validate a JSON body; raise InvalidRequest (400 not JSON, 422 bad fields) with the field named."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        errors = _field_errors(error, models.kinds)
+        first = errors[0]
+        if first["type"] == "json_invalid":
+            message = str(first["msg"]).removeprefix("Invalid JSON: ")
+            raise InvalidRequest(400, f"the body is not valid JSON: {message}", errors) from None
+        detail = f"{_where(first['loc'])}: {first['msg']}"
+        if len(errors) > 1:
+            detail += f" (and {len(errors) - 1} more)"
+        raise InvalidRequest(422, detail, errors) from None

@@ -1,0 +1,69 @@
+"""Parity: the API, /invocations, the pyfunc and `leadscore score` give the same probability for the same leads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from fastapi.testclient import TestClient
+
+from features.clean import as_signature_types
+from training.batch import score_file
+
+URI = "models:/serving-leads@champion"
+
+
+def as_json(leads: pd.DataFrame) -> list[dict[str, Any]]:
+    return leads.astype(object).where(leads.notna(), None).to_dict("records")  # type: ignore[return-value]
+
+
+def test_every_path_gives_the_same_probability(
+    client: TestClient,
+    leads: pd.DataFrame,
+    lead_files,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    sample = leads.sample(300, random_state=0).reset_index(drop=True)
+    records = as_json(sample)
+    pyfunc = mlflow.pyfunc.load_model(URI)
+    typed = as_signature_types(sample, pyfunc.unwrap_python_model().schema)
+    by_pyfunc = pyfunc.predict(typed)
+
+    by_one = [client.post("/v1/score", json=lead).json() for lead in records[:100]]
+    by_batch = client.post("/v1/score/batch", json={"leads": records}).json()["scores"]
+    split = json.loads(typed.to_json(orient="split", index=False))
+    by_invocations = client.post("/invocations", json={"dataframe_split": split}).json()["predictions"]
+    csv = client.post(
+        "/invocations", content=sample.to_csv(index=False).encode(), headers={"content-type": "text/csv"}
+    ).json()["predictions"]
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+    score_file(URI, tmp_path / "sample.csv", tmp_path / "scored.csv", progress=False)
+    by_cli = pd.read_csv(tmp_path / "scored.csv")
+
+    expected = by_pyfunc["probability"].to_numpy()
+    assert [s["lead_id"] for s in by_batch] == list(sample["lead_id"]) == list(by_cli["lead_id"])
+    np.testing.assert_array_equal([s["probability"] for s in by_batch], expected)
+    np.testing.assert_array_equal([s["probability"] for s in by_one], expected[:100])
+    np.testing.assert_array_equal([p["probability"] for p in by_invocations], expected)
+    np.testing.assert_allclose([p["probability"] for p in csv], expected, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(by_cli["probability"], expected, rtol=0, atol=1e-15)
+    assert [s["score"] for s in by_batch] == list(by_pyfunc["score"]) == list(by_cli["score"])
+    assert [s["grade"] for s in by_batch] == list(by_pyfunc["grade"]) == list(by_cli["grade"])
+    for a, b in zip(by_one, by_batch[:100], strict=True):
+        assert a == b, {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+
+
+def test_api_reasons_are_the_batch_reasons(client: TestClient, leads: pd.DataFrame, tmp_path: Path) -> None:
+    sample = leads.sample(200, random_state=1).reset_index(drop=True)
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+    score_file(URI, tmp_path / "sample.csv", tmp_path / "scored.csv", progress=False)
+    by_cli = pd.read_csv(tmp_path / "scored.csv")
+    by_api = client.post("/v1/score/batch", json={"leads": as_json(sample)}).json()["scores"]
+    for api, (_, cli) in zip(by_api, by_cli.iterrows(), strict=True):
+        for side in ("positive", "negative"):
+            ours = [{k: v for k, v in r.items() if k != "unseen" or v} for r in api["reasons"][side]]
+            assert ours == json.loads(cli[f"reasons_{side}"])
