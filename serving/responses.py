@@ -65,7 +65,7 @@ class FieldError(BaseModel):
     type: str
 
 
-class InvalidRequest(BaseModel):
+class RequestErrors(BaseModel):
     """A request the API cannot score: `detail` names the first bad field, `errors` lists them all."""
 
     detail: str

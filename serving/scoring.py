@@ -49,7 +49,9 @@ def score_leads(
     matrix, cleaned = encoder.encode(leads)
     scored = score_rows(model, matrix, contributions=with_reasons, threads=threads)
     scores = model.scale.score(scored.probability)
-    grades = model.scale.grade(scores)
+    cuts = [(model.scale.grade_cuts[g], g) for g in ("A", "B", "C")]
+    # ScoreScale.grade's rule, per lead in Python: np.select costs ~40 us even for one lead
+    grades = [next((g for cut, g in cuts if score >= cut), "D") for score in scores.tolist()]
     id_column = model.schema_dict["id"]
     sub: dict[str, list[dict[str, Any]]] = {}
     if scored.contributions is not None and scored.baseline is not None:
@@ -68,7 +70,7 @@ def score_leads(
                     strict=True,
                 )
             ]
-    rows = zip(leads, cleaned, scored.probability.tolist(), scores.tolist(), grades.tolist(), strict=True)
+    rows = zip(leads, cleaned, scored.probability.tolist(), scores.tolist(), grades, strict=True)
     out = []
     for i, (lead, values, probability, score, grade) in enumerate(rows):
         lead_id = lead.get(id_column)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from serving.deps import MetricsDep, ModelDep, SettingsDep
+from serving.deps import scoring_context
 from serving.requests import parse_body
-from serving.responses import BatchScores, InvalidRequest, LeadScore, Problem
+from serving.responses import BatchScores, LeadScore, Problem, RequestErrors
 from serving.scoring import score_leads
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -18,8 +18,8 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
 # as JSON directly: re-validating 1,000 leads' answers would cost more than scoring them.
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": InvalidRequest, "description": "The body is not JSON."},
-    422: {"model": InvalidRequest, "description": "A field has the wrong type; `detail` names it."},
+    400: {"model": RequestErrors, "description": "The body is not JSON."},
+    422: {"model": RequestErrors, "description": "A field has the wrong type; `detail` names it."},
     503: {"model": Problem, "description": "No model is loaded yet; `detail` says why."},
 }
 
@@ -34,10 +34,9 @@ def _body(component: str) -> dict[str, Any]:
 
 
 @router.post("/score", response_model=LeadScore, responses=ERRORS, openapi_extra=_body("Lead"))
-async def score_one(
-    request: Request, loaded: ModelDep, settings: SettingsDep, metrics: MetricsDep, reasons: Reasons = True
-) -> JSONResponse:
+async def score_one(request: Request, reasons: Reasons = True) -> JSONResponse:
     """Score one lead; fields the model does not know are ignored, missing fields count as missing values."""
+    loaded, settings, metrics = scoring_context(request)
     lead = parse_body(loaded.requests, loaded.requests.lead, await request.body())
     # one lead takes under a millisecond: scored on the event loop, where a thread hand-off would cost more
     scored = score_leads(
@@ -52,14 +51,9 @@ async def score_one(
 
 
 @router.post("/score/batch", response_model=BatchScores, responses=ERRORS, openapi_extra=_body("LeadBatch"))
-async def score_batch(
-    request: Request,
-    loaded: ModelDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
-    reasons: Reasons = True,
-) -> JSONResponse:
+async def score_batch(request: Request, reasons: Reasons = True) -> JSONResponse:
     """Score many leads in one request, in order."""
+    loaded, settings, metrics = scoring_context(request)
     batch = parse_body(loaded.requests, loaded.requests.batch, await request.body())
     leads = [loaded.requests.as_dict(lead) for lead in batch.leads]  # type: ignore[attr-defined]
     # a large batch takes a while: off the event loop, so other requests (and probes) keep flowing
