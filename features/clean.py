@@ -14,17 +14,23 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0", "on", "checked"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0", "off", "unchecked"})
 
 
+def as_text(value: Any) -> str | None:
+    """One raw value as text: stripped, integral floats without '.0' (so 7.0 matches '7'), missing as None."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or pd.isna(value) is True:  # None, NaN, pd.NA, NaT
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _as_text(values: pd.Series) -> pd.Series:
-    """Values as stripped strings (missing stays missing); integral floats lose their '.0' so 7.0 matches '7'."""
-
-    def one(value: Any) -> Any:
-        if not isinstance(value, str) and pd.isna(value) is True:  # None, NaN, pd.NA, NaT
-            return np.nan
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value).strip()
-
-    return values.astype(object).map(one)
+    """A column as `as_text` gives each value, missing as NaN."""
+    text = values.astype(object).map(as_text)
+    return text.where(text.notna(), np.nan)
 
 
 def to_numeric(values: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.clean import FALSE_WORDS, TRUE_WORDS
+from features.clean import FALSE_WORDS, TRUE_WORDS, as_text
 from features.model import LeadModel
 
 NAN = math.nan
@@ -28,24 +28,6 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 def _plain(value: Any) -> Any:
     """numpy scalars as Python ones, as `astype(object)` gives them."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def as_text(value: Any) -> str | None:
-    """One value as `clean._as_text` treats it: stripped text, integral floats without '.0', missing as None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip()
-    value = _plain(value)
-    if isinstance(value, float):
-        if value != value:
-            return None
-        return str(int(value)) if value.is_integer() else str(value).strip()
-    if isinstance(value, int):  # bool included: str(True) == "True", as pandas gives it
-        return str(value)
-    if pd.isna(value) is True:  # pd.NA, NaT
-        return None
-    return str(value).strip()
 
 
 def parse_number(text: str) -> float:
