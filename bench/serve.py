@@ -6,7 +6,8 @@ Trains and registers one model in a temporary MLflow, starts three servers on lo
 --env-manager local`, `leadscore serve`, and a no-op FastAPI app, each one uvicorn worker), and drives each with the
 same bounded load generator: Debian's `wrk` when installed (`apt-get install wrk`), else a Python asyncio client
 (which tops out well below the servers on a small machine, so prefer wrk). Prints requests per second and p50/p99
-latency for one lead per request at concurrency 1 and 16, leads per second for 1,000-lead batches, and the ratios.
+latency for one lead per request at concurrency 1 and 16, leads per second for 1,000-lead batches, and the ratios;
+each endpoint keeps its best of --rounds interleaved runs, since neighbours on a shared machine only slow runs down.
 Then times `leadscore score` on --cli-rows leads (the training leads repeated) without reasons against the raw
 booster's `predict` on the same rows, and the cost of reasons on a slice. Loopback only; every run stops after
 --seconds.
@@ -41,6 +42,11 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+
+
+def best(kept: Result | None, new: Result) -> Result:
+    """The faster of two runs: on a shared machine the slower one measured the neighbours, not the server."""
+    return new if kept is None or new.rps > kept.rps else kept
 
 
 def free_port() -> int:
@@ -207,6 +213,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000, help="synthetic leads to train on")
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="interleaved rounds; each endpoint's best is kept"
+    )
     parser.add_argument("--batch", type=int, default=1000, help="leads per batch request")
     parser.add_argument(
         "--cli-rows", type=int, default=1_000_000, help="leads for the batch CLI timing (0 skips)"
@@ -247,15 +256,18 @@ def main() -> None:
                 "no-op FastAPI": ("noop", "/noop", ones),
             }
             results: dict[tuple[str, int], Result] = {}
-            print(f"\none lead per request ({args.seconds:.0f} s per run)")
+            rounds = f"best of {args.rounds} interleaved rounds" if args.rounds > 1 else "one round"
+            print(f"\none lead per request ({args.seconds:.0f} s per run, {rounds})")
+            for _ in range(args.rounds):
+                for connections in (1, 16):
+                    for label, (server, path, bodies) in one_lead.items():
+                        r = load(base[server], path, bodies, connections, args.seconds, work)
+                        results[(label, connections)] = best(results.get((label, connections)), r)
             print(f"{'endpoint':36} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
-            for connections in (1, 16):
-                for label, (server, path, bodies) in one_lead.items():
-                    r = load(base[server], path, bodies, connections, args.seconds, work)
-                    results[(label, connections)] = r
-                    print(
-                        f"{label:36} {connections:>4} {r.rps:>9.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6}"
-                    )
+            for (label, connections), r in sorted(results.items(), key=lambda item: item[0][1]):
+                print(
+                    f"{label:36} {connections:>4} {r.rps:>9.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6}"
+                )
             batch_runs = {
                 "mlflow models serve /invocations": ("mlflow", "/invocations", mlflow_batches),
                 "leadscore /v1/score/batch?reasons=false": (
@@ -266,12 +278,15 @@ def main() -> None:
                 "leadscore /v1/score/batch (reasons)": ("leadscore", "/v1/score/batch", batches),
                 "leadscore /invocations": ("leadscore", "/invocations", mlflow_batches),
             }
-            print(f"\n{args.batch}-lead batches, concurrency 2")
-            print(f"{'endpoint':42} {'leads/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+            print(f"\n{args.batch}-lead batches, concurrency 2 ({rounds})")
             batch: dict[str, Result] = {}
-            for label, (server, path, bodies) in batch_runs.items():
-                r = load(base[server], path, bodies, 2, args.seconds, work)
-                batch[label] = r
+            for _ in range(args.rounds):
+                for label, (server, path, bodies) in batch_runs.items():
+                    batch[label] = best(
+                        batch.get(label), load(base[server], path, bodies, 2, args.seconds, work)
+                    )
+            print(f"{'endpoint':42} {'leads/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+            for label, r in batch.items():
                 print(
                     f"{label:42} {r.rps * args.batch:>10.0f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.errors:>6}"
                 )
