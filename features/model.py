@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import lightgbm as lgb
@@ -50,8 +51,9 @@ class LeadModel(PythonModel):
         self.scale = scale
         self.info = dict(info or {})
 
-    @property
+    @cached_property
     def schema(self) -> LeadSchema:
+        """Parsed once per loaded model: `contributions` and the API read it per request."""
         return parse_schema(self.schema_dict)
 
     @property
