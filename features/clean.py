@@ -29,6 +29,11 @@ def as_text(value: Any) -> str | None:
 
 def _as_text(values: pd.Series) -> pd.Series:
     """A column as `as_text` gives each value, missing as NaN."""
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # text only (files are read as text): few distinct values, so clean each once, not once per row
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        cleaned = np.array([as_text(u) for u in uniques] + [np.nan], dtype=object)
+        return pd.Series(cleaned[codes], index=values.index, dtype=object)  # code -1 (missing) takes the NaN
     text = values.astype(object).map(as_text)
     return text.where(text.notna(), np.nan)
 
@@ -39,7 +44,11 @@ def to_numeric(values: pd.Series) -> pd.Series:
         return values.astype("float64")
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
-    return pd.to_numeric(_as_text(values), errors="coerce").astype("float64")
+    positions, uniques = pd.factorize(_as_text(values), use_na_sentinel=True)
+    numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(
+        "float64", na_value=np.nan
+    )
+    return pd.Series(np.append(numbers, np.nan)[positions], index=values.index, dtype="float64")
 
 
 def to_boolean(values: pd.Series) -> pd.Series:
@@ -47,9 +56,12 @@ def to_boolean(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         numbers = values.astype("float64")
         return numbers.where(numbers.isin([0.0, 1.0]))
-    words = _as_text(values).astype(object).map(lambda v: v.lower() if isinstance(v, str) else v)
+    text = _as_text(values)
+    words = [w for w in text.unique() if isinstance(w, str)]  # each distinct spelling lowered once
+    true = text.isin([w for w in words if w.lower() in TRUE_WORDS])
+    false = text.isin([w for w in words if w.lower() in FALSE_WORDS])
     return pd.Series(
-        np.select([words.isin(TRUE_WORDS), words.isin(FALSE_WORDS)], [1.0, 0.0], np.nan),
+        np.select([true, false], [1.0, 0.0], np.nan),
         index=values.index,
         dtype="float64",
     )

@@ -42,13 +42,19 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
         for j, column in enumerate(self.feature_names_in_):
             values = X[column]
             if column in self.codes_:
-                values = values.astype(object).where(values.isna(), values.astype(str))
-                codes = values.map(self.codes_[column]).astype("float64")
-                other = values.notna() & codes.isna()
-                out[:, j] = np.where(other, self.other_code(column), codes)
+                out[:, j] = self._codes(column, values)
             else:
                 out[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
         return out
+
+    def _codes(self, column: str, values: pd.Series) -> np.ndarray:
+        """Each distinct value looked up once (columns repeat few values); missing stays NaN."""
+        if pd.api.types.infer_dtype(values, skipna=True) != "string":
+            values = values.astype(object).where(values.isna(), values.astype(str))
+        positions, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, other = self.codes_[column], self.other_code(column)
+        table = np.array([codes.get(value, other) for value in uniques] + [np.nan], dtype=np.float64)
+        return table[positions]  # position -1 (missing) takes the NaN
 
     def decode(self, column: str, code: float) -> str | None:
         """The category a code stands for (None for missing)."""

@@ -219,3 +219,19 @@ def test_numeric_placeholder_is_missing_whether_given_as_text_or_number() -> Non
     as_text = clean(pd.DataFrame({"page_views": ["-1", "5"]}), schema)
     as_number = clean(pd.DataFrame({"page_views": [-1, 5]}), schema)
     pd.testing.assert_frame_equal(as_number, as_text)
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_text_columns_clean_exactly_as_each_value_would_alone(dtype: Any) -> None:
+    """Text columns take a once-per-distinct-value path; it must agree with cleaning the values one by one."""
+    raw = leads().drop(columns=["company_size", "time_on_site_sec"]).astype(dtype)
+    raw.loc[102, "requested_demo"] = " TRUE "
+    raw.loc[104, "lead_source"] = None
+    schema = {**SCHEMA, "numeric": ["page_views"], "categorical": ["lead_source"]}
+    whole = clean(raw, schema)
+    one_by_one = pd.concat([clean(raw.loc[[i]].astype(object), schema) for i in raw.index])
+    pd.testing.assert_frame_equal(whole, one_by_one, check_dtype=False)
+    assert whole["requested_demo"].tolist()[:2] == [1.0, 1.0]
+    assert whole["lead_source"].tolist()[:2] == ["Web", "Email"]
+    assert whole["page_views"].tolist()[:2] == [12.0, 3.5]
+    assert whole.iloc[2:].isna().all().all()

@@ -120,3 +120,14 @@ def test_non_text_categories_are_encoded_as_fitted() -> None:
     encoder = CategoryEncoder(["company_size"], min_count=1).fit(frame)
     assert encoder.categories_["company_size"] == ["10", "50"]
     assert encoder.transform(frame)[:, 0].tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_text_and_object_columns_encode_alike() -> None:
+    fitted = CategoryEncoder(["source"], min_count=1).fit(
+        pd.DataFrame({"source": ["web", "ads", "web", None]})
+    )
+    values = ["web", None, "ads", "new", "web"]
+    as_object = fitted.transform(pd.DataFrame({"source": pd.Series(values, dtype=object)}))
+    as_text = fitted.transform(pd.DataFrame({"source": pd.Series(values, dtype="str")}))
+    np.testing.assert_array_equal(as_object, as_text)
+    np.testing.assert_array_equal(as_object[:, 0], [1.0, np.nan, 0.0, 2.0, 1.0])
