@@ -7,10 +7,13 @@ DEMO_DIR ?= demo
 DEMO_ROWS ?= 20000
 DEMO_PORT ?= 8000
 DEMO_TRACKING = sqlite:///$(abspath $(DEMO_DIR))/mlflow.db
+DEMO_DATABASE = sqlite:///$(abspath $(DEMO_DIR))/leadscore.db
+DEMO_STORED ?= 2000
+DEMO_KEYS = $(abspath $(DEMO_DIR))/keys.json
 LEADSCORE := $(CURDIR)/$(BIN)/leadscore
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint typecheck unit integration format clean
+.PHONY: help install browser demo test lint typecheck unit integration format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -21,23 +24,39 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
-install: $(BIN)/.installed ## Create the virtual environment and install pinned dependencies
+browser: SUDO = $(if $(filter 0,$(shell id -u)),,sudo )
+browser: ## Install Debian's chromium for the e2e tests (tests/e2e) when missing; no browser is downloaded otherwise
+	@command -v chromium >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-demo: install ## Generate leads, train and register the champion, score a file, then serve the API (Ctrl-C stops)
+install: $(BIN)/.installed browser ## Create the virtual environment, install pinned dependencies and Debian's chromium
+
+demo: install ## Generate leads, train the champion, score a file, fill the lead store, then serve the API (Ctrl-C stops)
 	@mkdir -p $(DEMO_DIR)
 	cd $(DEMO_DIR) && export MLFLOW_TRACKING_URI=$(DEMO_TRACKING) && \
 	  $(LEADSCORE) generate --rows $(DEMO_ROWS) --seed 0 --out data && \
 	  $(LEADSCORE) train --data data/leads.csv --schema data/schema.yaml && \
 	  $(LEADSCORE) score --model models:/lead-scoring@champion --data data/leads.csv --out scored.csv
 	@$(BIN)/python -c "import json, pandas as pd; lead = pd.read_csv('$(DEMO_DIR)/data/leads.csv', dtype=str, nrows=1).iloc[0].dropna().drop(['converted', 'lead_status']); json.dump(lead.to_dict(), open('$(DEMO_DIR)/lead.json', 'w'), indent=1)"
+	@$(BIN)/python -c "from training.synthetic_outcomes import write_demo_sales; write_demo_sales('$(DEMO_DIR)/data/leads.csv', '$(DEMO_DIR)/data', newest=$(DEMO_STORED), seed=0)"
+	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) \
+	  $(LEADSCORE) ingest --data data/recent_leads.csv --outcomes data/outcomes.csv
+	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) \
+	  $(LEADSCORE) report --model models:/lead-scoring@champion --out model_report.html
+	@rm -f $(DEMO_KEYS) && umask 077 && $(LEADSCORE) keys create --role admin --label demo --keys-file $(DEMO_KEYS) > $(DEMO_DIR)/admin.key
 	@echo
 	@echo "Champion:   models:/lead-scoring@champion  (MLFLOW_TRACKING_URI=$(DEMO_TRACKING))"
+	@echo "Report:     $(DEMO_DIR)/model_report.html  (also logged with the run in MLflow)"
+	@echo "API key:    $$(cat $(DEMO_DIR)/admin.key)  (role admin, made for this demo; also in $(DEMO_DIR)/admin.key)"
 	@echo "Scores:     $(DEMO_DIR)/scored.csv"
 	@echo "MLflow UI:  $(BIN)/mlflow ui --backend-store-uri $(DEMO_TRACKING)  then open http://127.0.0.1:5000"
 	@echo "API docs:   http://127.0.0.1:$(DEMO_PORT)/docs"
-	@echo "Score one:  curl -s http://127.0.0.1:$(DEMO_PORT)/v1/score -H 'content-type: application/json' -d @$(DEMO_DIR)/lead.json"
+	@echo "Score one:  curl -s http://127.0.0.1:$(DEMO_PORT)/v1/score -H 'Authorization: Bearer $$(cat $(DEMO_DIR)/admin.key)' -H 'content-type: application/json' -d @$(DEMO_DIR)/lead.json"
+	@echo "Lead store: $(DEMO_DATABASE)  (the newest $(DEMO_STORED) leads, some worked by sales)"
+	@echo "Queue page: http://127.0.0.1:$(DEMO_PORT)/queue  (it asks for the API key)"
+	@echo "Sources:    http://127.0.0.1:$(DEMO_PORT)/v1/reports/sources  (with the key: curl -H 'X-API-Key: ...')"
+	@echo "Retrain:    cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) $(LEADSCORE) retrain --schema data/schema.yaml"
 	@echo "Starting the API on http://127.0.0.1:$(DEMO_PORT) (Ctrl-C stops it) ..."
-	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) exec $(LEADSCORE) serve --port $(DEMO_PORT)
+	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) LEADSCORE_KEYS_FILE=$(DEMO_KEYS) exec $(LEADSCORE) serve --port $(DEMO_PORT)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

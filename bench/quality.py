@@ -1,6 +1,7 @@
 """Model quality: the default pipeline against the baselines a data scientist would try, on the same split.
 
     .venv/bin/python bench/quality.py --data LEADS.csv --schema SCHEMA.yaml [--holdout-fraction 0.25] [--truth truth.csv]
+        [--budget-seconds 60]
 
 Prints ROC AUC, PR AUC, Brier, ECE, lift@10% and fit seconds per model, and each model's ROC AUC as a difference from
 the best baseline (and from the oracle when a truth file with true probabilities is given).
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import lightgbm as lgb
@@ -25,6 +27,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from features.clean import LeadCleaner
 from features.schema import LeadSchema, load_schema
+from training.config import TrainConfig
 from training.data import load_table, validate_leads
 from training.evaluate import expected_calibration_error, lift_at
 from training.fit import build_preprocessor, fit_model
@@ -109,9 +112,26 @@ def lightgbm_defaults(frame: pd.DataFrame, y: np.ndarray, ts: pd.Series | None, 
     return lambda data: np.asarray(model.predict_proba(pre.transform(data))[:, 1])
 
 
-def leadscore_default(frame: pd.DataFrame, y: np.ndarray, ts: pd.Series | None, schema: LeadSchema):  # type: ignore[no-untyped-def]
-    """What `leadscore train` fits."""
-    model = fit_model(frame, y, ts, schema, progress=False).model
+def leadscore_default(  # type: ignore[no-untyped-def]
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    ts: pd.Series | None,
+    schema: LeadSchema,
+    budget_seconds: float | None = None,
+):
+    """What `leadscore train` fits, with its default search budget unless one is given."""
+    defaults = TrainConfig.model_fields
+    model = fit_model(
+        frame,
+        y,
+        ts,
+        schema,
+        folds=defaults["folds"].default,
+        budget_seconds=defaults["budget_seconds"].default if budget_seconds is None else budget_seconds,
+        max_trials=defaults["max_trials"].default,
+        progress=False,
+    ).model
+    print(f"leadscore default chose {model.family}: {model.info['selection_reason']}")
     return model.probability
 
 
@@ -132,7 +152,9 @@ def main() -> None:
     parser.add_argument(
         "--truth", type=Path, help="CSV with the id column and true_probability (synthetic data)"
     )
+    parser.add_argument("--budget-seconds", type=int, help="search budget of the default pipeline")
     args = parser.parse_args()
+    models = {**MODELS, "leadscore default": partial(leadscore_default, budget_seconds=args.budget_seconds)}
 
     schema = load_schema(args.schema)
     leads = validate_leads(load_table(args.data), schema)
@@ -152,7 +174,7 @@ def main() -> None:
         truth = pd.read_csv(args.truth).set_index(schema.id)["true_probability"]
         oracle = truth.loc[x_hold[schema.id].to_numpy()].to_numpy()
         rows.append({"model": "oracle (true probability)", "p": oracle, "seconds": 0.0})
-    for name, fitter in MODELS.items():
+    for name, fitter in models.items():
         start = time.perf_counter()
         predict = fitter(x_train, y_train, ts, schema)
         seconds = time.perf_counter() - start

@@ -1,4 +1,4 @@
-"""The registered lead-scoring model: fitted features, booster, calibration, score scale and grades in one pyfunc."""
+"""The registered lead-scoring model: fitted features, scorer family, calibration, score scale and grades in one pyfunc."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from mlflow.pyfunc import PythonModel
 from sklearn.pipeline import Pipeline
 
 from features.encode import CategoryEncoder
+from features.families import LightGBMScorer, Scorer
 from features.scale import ScoreScale
 from features.schema import LeadSchema, parse_schema
 
@@ -23,7 +24,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Platt scaling on the booster's log-odds: p = sigmoid(slope * raw + intercept)."""
+    """Platt scaling on the scorer's log-odds: p = sigmoid(slope * raw + intercept)."""
 
     slope: float = 1.0
     intercept: float = 0.0
@@ -39,17 +40,38 @@ class LeadModel(PythonModel):
         self,
         schema: LeadSchema,
         preprocessor: Pipeline,
-        booster: lgb.Booster,
+        scorer: Scorer,
         calibration: Calibration,
         scale: ScoreScale,
         info: dict[str, Any] | None = None,
     ) -> None:
         self.schema_dict = schema.to_dict()
         self.preprocessor = preprocessor
-        self.booster = booster
+        self.scorer = scorer
         self.calibration = calibration
         self.scale = scale
         self.info = dict(info or {})
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Models pickled before families existed carried a bare booster: they load as the LightGBM family."""
+        if "scorer" not in state and "booster" in state:
+            state["scorer"] = LightGBMScorer(state.pop("booster"))
+        self.__dict__.update(state)
+
+    @property
+    def booster(self) -> lgb.Booster:
+        """The LightGBM booster, when that family scores this model."""
+        if not isinstance(self.scorer, LightGBMScorer):
+            raise AttributeError(f"the {self.scorer.family} family has no booster")
+        return self.scorer.booster
+
+    @booster.setter
+    def booster(self, booster: lgb.Booster) -> None:
+        self.scorer = LightGBMScorer(booster)
+
+    @property
+    def family(self) -> str:
+        return self.scorer.family
 
     @cached_property
     def schema(self) -> LeadSchema:
@@ -68,8 +90,7 @@ class LeadModel(PythonModel):
 
     def probability(self, leads: pd.DataFrame) -> np.ndarray:
         """Calibrated conversion probability per lead."""
-        raw = np.asarray(self.booster.predict(self.matrix(leads), raw_score=True))
-        return self.calibration(raw)
+        return self.calibration(self.scorer.raw(self.matrix(leads)))
 
     def score_frame(self, leads: pd.DataFrame) -> pd.DataFrame:
         """Lead id (when given), probability, score and grade per lead, in input order."""
@@ -95,5 +116,5 @@ class LeadModel(PythonModel):
         """Each feature's push on the calibrated log-odds per lead, and the cleaned values they came from."""
         cleaned: pd.DataFrame = self.preprocessor.named_steps["clean"].transform(leads)
         matrix = self.encoder.transform(cleaned)
-        contrib = np.asarray(self.booster.predict(matrix, pred_contrib=True))[:, :-1] * self.calibration.slope
+        contrib = self.scorer.explain(matrix)[0] * self.calibration.slope
         return pd.DataFrame(contrib, columns=self.schema.features, index=leads.index), cleaned

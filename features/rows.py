@@ -1,6 +1,6 @@
 """Leads as plain mappings to model rows without pandas: the fitted cleaner and encoder applied one value at a time.
 
-A one-row pandas frame costs milliseconds, the booster on a numpy row tens of microseconds (DESIGN.md, Pitfalls), so
+A one-row pandas frame costs milliseconds, a scorer on a numpy row tens of microseconds (DESIGN.md, Pitfalls), so
 the service builds rows here. Each value is treated exactly as `LeadCleaner` then `CategoryEncoder` treat it in a
 one-row frame (its type decides the column's dtype there); tests prove equality with the pandas path.
 """
@@ -143,18 +143,18 @@ class RowScores:
 
     probability: np.ndarray
     contributions: np.ndarray | None  # (n, features) scaled by the calibration slope
-    baseline: np.ndarray | None  # (n,) the booster's expected value, scaled likewise
+    baseline: np.ndarray | None  # (n,) the scorer's baseline log-odds, scaled likewise
 
 
 def score_rows(model: LeadModel, matrix: np.ndarray, contributions: bool, threads: int = 1) -> RowScores:
-    """The booster on a ready matrix: exactly `LeadModel.probability` and `LeadModel.contributions`, minus pandas."""
-    raw = np.asarray(model.booster.predict(matrix, raw_score=True, num_threads=threads))
-    probability = model.calibration(raw)
+    """The scorer on a ready matrix: exactly `LeadModel.probability` and `LeadModel.contributions`, minus pandas."""
+    scorer = model.scorer
+    probability = model.calibration(scorer.raw(matrix, threads))
     if not contributions:
         return RowScores(probability, None, None)
-    contrib = np.asarray(model.booster.predict(matrix, pred_contrib=True, num_threads=threads))
+    contrib, baseline = scorer.explain(matrix, threads)
     slope = model.calibration.slope
-    return RowScores(probability, contrib[:, :-1] * slope, contrib[:, -1] * slope)
+    return RowScores(probability, contrib * slope, baseline * slope)
 
 
 def _json_value(value: Any) -> Any:

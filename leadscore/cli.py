@@ -11,6 +11,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from leadscore import loop_cli
+from leadscore.keys_cli import keys_app
+
 app = typer.Typer(
     name="leadscore",
     help="Lead scoring learned from sales outcomes.",
@@ -18,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(keys_app, name="keys")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,6 +93,10 @@ def train(
     model_name: Annotated[str, typer.Option(help="Registered model name.")] = "lead-scoring",
     holdout_fraction: Annotated[float, typer.Option(help="Share of leads held out for evaluation.")] = 0.2,
     folds: Annotated[int, typer.Option(help="Cross-validation folds on the training part.")] = 4,
+    budget_seconds: Annotated[
+        int, typer.Option(help="Seconds for the hyperparameter search (0: each family's defaults only).")
+    ] = 60,
+    max_trials: Annotated[int, typer.Option(help="Most search trials per model family.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     allow_leaky: Annotated[
         bool, typer.Option(help="Train even when a feature alone nearly decides the label (warns instead).")
@@ -108,6 +116,8 @@ def train(
             model_name=model_name,
             holdout_fraction=holdout_fraction,
             folds=folds,
+            budget_seconds=budget_seconds,
+            max_trials=max_trials,
             seed=seed,
             allow_leaky=allow_leaky,
         )
@@ -159,22 +169,57 @@ def promote(
 
 
 @app.command()
+@one_line_errors
+def report(
+    model: Annotated[str, typer.Option(help="Model URI, e.g. models:/lead-scoring@champion.")],
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("model_report.html"),
+) -> None:
+    """Write a self-contained HTML report: holdout metrics, chosen family, calibration, gains, grades, features."""
+    from training.report import ReportError, write_report
+
+    try:
+        path = write_report(model, out)
+    except ReportError as error:
+        _fail(str(error))
+    typer.echo(f"report for {model} -> {path}")
+
+
+@app.command()
 def serve(
     model: Annotated[
         str | None,
         typer.Option(help="Model URI (default: LEADSCORE_MODEL_URI or models:/lead-scoring@champion)."),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="Interface to listen on (default: LEADSCORE_HOST or 127.0.0.1); beyond loopback needs keys."
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the scoring API (uvicorn, one worker); it watches the model's registry alias and swaps in new versions."""
     import uvicorn
 
     from serving.app import create_app
+    from serving.auth import ExposureError
+    from serving.keys import KeysError
     from serving.settings import Settings
 
-    settings = Settings(model_uri=model) if model else Settings()
+    overrides = {"model_uri": model, "host": host}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    host = settings.host
+    try:
+        service = create_app(settings)
+    except (ExposureError, KeysError, OSError) as error:
+        _fail(str(error))
     typer.echo(
         f"serving {settings.model_uri} on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(service, host=host, port=port, log_level="warning")
+
+
+# The sales loop (leadscore/loop_cli.py): load a file into the lead store, rescore open leads, retrain from outcomes.
+app.command("ingest")(one_line_errors(loop_cli.ingest))
+app.command("rescore")(one_line_errors(loop_cli.rescore))
+app.command("retrain")(one_line_errors(loop_cli.retrain))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import mlflow
@@ -14,11 +16,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from serving import auth, limits, store_http
+from serving.auth import Authorizer, check_exposure
+from serving.keys import FileKeyStore
+from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
-from serving.model_store import ModelStore
+from serving.model_store import ModelStore, load
 from serving.requests import InvalidRequest
+from serving.routes import leads as lead_routes
 from serving.routes import mlflow_compat, ops, score
+from serving.routes import pages as page_routes
+from serving.routes import queue as queue_routes
+from serving.routes import reports as report_routes
 from serving.settings import Settings
+from serving.store import LeadFields, LeadStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +50,24 @@ async def watch(store: ModelStore, every: float) -> None:
             log.exception("model watcher: unexpected error; will retry")
 
 
-def create_app(settings: Settings | None = None, store: ModelStore | None = None) -> FastAPI:
-    """A scoring app for these settings; `store` may be given to share or inject the model holder (tests)."""
+def create_app(
+    settings: Settings | None = None, store: ModelStore | None = None, lead_store: LeadStore | None = None
+) -> FastAPI:
+    """A scoring app for these settings; `store` may be given to share or inject the model holder (tests).
+
+    Raises ExposureError when `settings.host` is beyond loopback and no API key exists, KeysError for a bad keys file.
+    """
     settings = settings or Settings()
-    store = store or ModelStore(uri=settings.model_uri, max_batch=settings.max_batch)
+    keys = FileKeyStore(settings.keys_file) if settings.keys_file else None
+    if keys is not None:
+        keys.current()  # a malformed keys file stops the start, naming the problem
+    check_exposure(settings.host, keys)
+    store = store or ModelStore(
+        uri=settings.model_uri,
+        max_batch=settings.max_batch,
+        loader=partial(load, max_text=settings.max_text_length),
+    )
+    lead_store = lead_store or open_lead_store(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +75,7 @@ def create_app(settings: Settings | None = None, store: ModelStore | None = None
         await asyncio.to_thread(store.refresh)
         if store.current is None:
             log.error("starting without a model: %s", store.last_error)
+        await asyncio.to_thread(migrate_lead_store, lead_store)
         watcher = (
             asyncio.create_task(watch(store, settings.watch_seconds)) if settings.watch_seconds else None
         )
@@ -60,26 +86,59 @@ def create_app(settings: Settings | None = None, store: ModelStore | None = None
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            lead_store.close()
 
     app = FastAPI(
         title="leadscore",
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
+    app.state.authorizer = Authorizer(keys)
     app.state.store = store
+    app.state.lead_store = lead_store
     app.state.metrics = Metrics(store)
-    routers = (score.router, mlflow_compat.router, ops.router)
+    routers = (
+        score.router,
+        mlflow_compat.router,
+        ops.router,
+        lead_routes.router,
+        queue_routes.router,
+        report_routes.router,
+        page_routes.router,
+    )
     for router in routers:
         app.include_router(router)
-    paths = {getattr(route, "path", "") for router in routers for route in router.routes}
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=paths)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_exception_handler(InvalidRequest, _invalid_request)
     app.add_exception_handler(RequestValidationError, _invalid_query)
+    store_http.install(app)
+    app.add_exception_handler(Exception, _internal_error)
+    if keys is None:
+        log.warning("no LEADSCORE_KEYS_FILE: API keys are off; the service must only listen on loopback")
+    else:
+        log.info("API keys on: %d in %s", len(keys.list_keys()), settings.keys_file)
     app.openapi = lambda: _openapi(app, store)  # type: ignore[method-assign]
     return app
+
+
+def open_lead_store(settings: Settings) -> LeadStore:
+    """The lead store these settings name (nothing is connected until first use)."""
+    fields = LeadFields(
+        source=settings.source_field, campaign=settings.campaign_field, owner=settings.owner_field
+    )
+    return LeadStore(settings.database_url, fields, connect_timeout=settings.database_connect_timeout)
+
+
+def migrate_lead_store(lead_store: LeadStore) -> None:
+    """Migrate the lead store to head at startup; when the database is down, start anyway (scoring needs no
+    database) and let the first store call migrate once it is back."""
+    try:
+        lead_store.migrate()
+    except StoreUnavailable as error:
+        log.error("starting without the lead store: %s; store routes answer 503 until it is back", error)
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
@@ -93,6 +152,14 @@ async def _invalid_query(request: Request, error: Exception) -> JSONResponse:
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
     return JSONResponse(status_code=422, content={"detail": f"{where}: {first['msg']}", "errors": errors})
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    """Anything unforeseen: a generic 500 with an id to find the traceback in the log, nothing of the internals."""
+    incident = secrets.token_hex(4)
+    log.error("internal error %s on %s %s", incident, request.method, request.url.path, exc_info=error)
+    detail = f"internal error {incident}: the request could not be handled; the server log has the details"
+    return JSONResponse(status_code=500, content={"detail": detail})
 
 
 def _openapi(app: FastAPI, store: ModelStore) -> dict[str, Any]:
@@ -112,5 +179,7 @@ def _openapi(app: FastAPI, store: ModelStore) -> dict[str, Any]:
         batch = loaded.requests.batch.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(batch.pop("$defs", {}))
         components["LeadBatch"] = batch
+    auth.document(schema, enabled=app.state.authorizer.enabled)
+    limits.document(schema)
     app.state.openapi_cache = (key, schema)
     return schema

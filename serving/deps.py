@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from serving.metrics import Metrics
 from serving.model_store import LoadedModel, ModelStore
 from serving.settings import Settings
+from serving.store import LeadStore
 
 
 async def get_store(request: Request) -> ModelStore:
@@ -47,6 +48,19 @@ def scoring_context(request: Request) -> tuple[LoadedModel, Settings, Metrics]:
     return loaded, state.settings, state.metrics
 
 
+async def get_lead_store(request: Request) -> LeadStore:
+    """The lead store (leads, scores, outcomes); its functions block, so routes call them in a thread."""
+    lead_store: LeadStore = request.app.state.lead_store
+    return lead_store
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 StoreDep = Annotated[ModelStore, Depends(get_store)]
+LeadStoreDep = Annotated[LeadStore, Depends(get_lead_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ModelDep = Annotated[LoadedModel, Depends(current_model)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -81,12 +81,11 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Counts and times every request by its route path (unknown paths share one label)."""
+    """Counts and times every request by its route template (paths no route matches share one label)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, routes: Iterator[str] | set[str]) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.routes = set(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,6 +103,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            route = scope["path"] if scope["path"] in self.routes else "other"
+            # the router leaves the matched route in the scope: its template, so /v1/leads/{lead_id}/outcome is one label
+            route = getattr(scope.get("route"), "path", None) or "other"
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - start)

@@ -18,7 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from features.model import LeadModel
 from features.rows import RowEncoder
-from serving.requests import RequestModels, request_models
+from serving.requests import MAX_TEXT, RequestModels, request_models
 from serving.scoring import group_columns, score_leads
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def _first_line(error: BaseException) -> str:
     return (text.splitlines()[0] if text else type(error).__name__)[:300]
 
 
-def load(target: Target, max_batch: int) -> LoadedModel:
+def load(target: Target, max_batch: int, max_text: int = MAX_TEXT) -> LoadedModel:
     """Load a version and prove the fast path scores its input example exactly as the pyfunc does."""
     try:
         pyfunc = mlflow.pyfunc.load_model(target.load_uri)
@@ -94,7 +94,7 @@ def load(target: Target, max_batch: int) -> LoadedModel:
             model=model,
             pyfunc=pyfunc,
             encoder=RowEncoder(model),
-            requests=request_models(model.schema, max_batch),
+            requests=request_models(model.schema, max_batch, max_text),
             groups=group_columns(model),
             loaded_at=datetime.now(UTC),
         )

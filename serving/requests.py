@@ -15,13 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, Va
 from features.clean import FALSE_WORDS, TRUE_WORDS
 from features.schema import LeadSchema
 
-NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+# numeric text; at most 200 integer digits and a 2-digit positive exponent, so it never overflows to Infinity
+NUMBER = r"[+-]?(?:[0-9]{1,200}(?:\.[0-9]*)?|\.[0-9]+)(?:[eE](?:-[0-9]{1,3}|\+?[0-9]{1,2}))?"
 EXPECTED = {
     "numeric": "a number",
     "boolean": "true/false, yes/no or 1/0",
     "categorical": "text or a number",
     "id": "text or a number",
 }
+MAX_TEXT = 1_000  # default for LEADSCORE_MAX_TEXT_LENGTH
 
 
 def _escape(text: str) -> str:
@@ -33,17 +35,23 @@ def _either(words: list[str]) -> str:
     return "|".join(_escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
 
 
-def field_type(kind: str, na_values: list[str]) -> Any:
-    """The pydantic type of one lead field of this kind."""
+def field_type(kind: str, na_values: list[str], max_text: int = MAX_TEXT) -> Any:
+    """The pydantic type of one lead field of this kind; text longer than `max_text` and NaN/Infinity are refused."""
     placeholders = f"|^\\s*(?:{_either(na_values)})\\s*$" if [v for v in na_values if v.strip()] else ""
+    finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
     if kind == "numeric":
-        text = StringConstraints(pattern=f"^\\s*(?:{NUMBER})?\\s*${placeholders}")
-        return Annotated[float, Strict(), Field(allow_inf_nan=False)] | Annotated[str, text] | None
+        text = StringConstraints(pattern=f"^\\s*(?:{NUMBER})?\\s*${placeholders}", max_length=max_text)
+        return finite | Annotated[str, text] | None
     if kind == "boolean":
         words = _either([*TRUE_WORDS, *FALSE_WORDS])
-        text = StringConstraints(pattern=f"(?i)^\\s*(?:{words})?\\s*${placeholders}")
+        text = StringConstraints(pattern=f"(?i)^\\s*(?:{words})?\\s*${placeholders}", max_length=max_text)
         return Annotated[bool, Strict()] | Literal[0, 1] | Annotated[str, text] | None
-    return Annotated[str, Strict()] | Annotated[int, Strict()] | Annotated[float, Strict()] | None
+    return (
+        Annotated[str, Strict(), StringConstraints(max_length=max_text)]
+        | Annotated[int, Strict()]
+        | finite
+        | None
+    )
 
 
 def _describe(schema: LeadSchema, column: str) -> str:
@@ -75,14 +83,14 @@ class RequestModels:
         return {column: values[key] for column, key in self.keys}
 
 
-def request_models(schema: LeadSchema, max_batch: int) -> RequestModels:
+def request_models(schema: LeadSchema, max_batch: int, max_text: int = MAX_TEXT) -> RequestModels:
     """`Lead` (all fields optional, unknown fields ignored) and `LeadBatch` ({"leads": [Lead, ...]})."""
     columns = (schema.id, *schema.features)
     kinds = {schema.id: "id"} | {c: schema.kind(c) for c in schema.features}
     fields: dict[str, Any] = {}
     for i, column in enumerate(columns):
         description = "the lead's id, echoed back (never a feature)" if i == 0 else _describe(schema, column)
-        annotation = field_type(kinds[column], schema.na_values)
+        annotation = field_type(kinds[column], schema.na_values, max_text)
         fields[f"f{i}"] = (annotation, Field(None, alias=column, description=description))
     lead = create_model("Lead", __config__=ConfigDict(extra="ignore"), **fields)
     lead.__doc__ = "One lead: its id and features as the model's schema names them; every field is optional."
@@ -113,21 +121,34 @@ def _where(loc: list[str | int]) -> str:
     return out or "body"
 
 
+def _field_message(kind: str, errors: list[Any]) -> tuple[str, str]:
+    """One message for a field's errors (a union's alternatives each add one): (message, type)."""
+    types = {e["type"] for e in errors}
+    if "string_too_long" in types:
+        limit = next(e for e in errors if e["type"] == "string_too_long").get("ctx", {}).get("max_length")
+        return f"text longer than {limit:,} characters (LEADSCORE_MAX_TEXT_LENGTH)", "too_long"
+    if "finite_number" in types:
+        return "NaN and Infinity are not accepted; send null for a missing value", "not_finite"
+    got = repr(errors[0]["input"])
+    return f"expected {EXPECTED[kind]}, got {got[:40]}{'...' if len(got) > 40 else ''}", "wrong_type"
+
+
 def _field_errors(error: ValidationError, kinds: dict[str, str]) -> list[dict[str, Any]]:
     """One error per bad field (a union's alternatives folded into one), in words a caller can act on."""
+    fields: dict[tuple[str | int, ...], list[Any]] = {}
     out: dict[tuple[str | int, ...], dict[str, Any]] = {}
-    for e in error.errors(include_url=False, include_context=False):
+    for e in error.errors(include_url=False, include_context=True):
         loc = list(e["loc"])
         field = next((i for i, part in enumerate(loc) if isinstance(part, str) and part in kinds), None)
         if field is not None and not (loc[:1] == ["leads"] and field == 0):
             loc = loc[: field + 1]
-            got = repr(e["input"])
-            message = (
-                f"expected {EXPECTED[kinds[str(loc[-1])]]}, got {got[:40]}{'...' if len(got) > 40 else ''}"
-            )
-            out.setdefault(tuple(loc), {"loc": loc, "msg": message, "type": "wrong_type"})
+            fields.setdefault(tuple(loc), []).append(e)
+            out.setdefault(tuple(loc), {"loc": loc})
         else:
             out.setdefault(tuple(loc), {"loc": loc, "msg": str(e["msg"]), "type": e["type"]})
+    for where, errors in fields.items():
+        message, kind = _field_message(kinds[str(where[-1])], errors)
+        out[where].update(msg=message, type=kind)
     return list(out.values())
 
 

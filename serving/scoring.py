@@ -2,8 +2,9 @@
 
 Sub-scores: for a schema group (fit, engagement), the group's score is what the lead would score if every feature
 outside the group were at the model's average: probability = sigmoid(calibrated baseline + the summed impacts of the
-group's features), mapped to 0-100 by the model's own score scale. Impacts are TreeSHAP contributions scaled by the
-Platt slope, so they add up, with the baseline and the calibration intercept, to the lead's calibrated log-odds.
+group's features), mapped to 0-100 by the model's own score scale. Impacts are the model family's contributions
+(TreeSHAP for LightGBM, term minus its training mean for the additive families) scaled by the Platt slope, so they
+add up, with the baseline and the calibration intercept, to the lead's calibrated log-odds.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,4 +35,51 @@ class Settings(BaseSettings):
     )
     predict_threads: int = Field(
         default=1, ge=1, description="LightGBM threads per request (one is fastest for few rows)."
+    )
+    max_text_length: int = Field(
+        default=1_000,
+        ge=1,
+        description="Longest text accepted in one lead field (ids, categories); longer is a 422.",
+    )
+    keys_file: Path | None = Field(
+        default=None,
+        description="API keys (hashes and roles, see `leadscore keys`); unset means auth off and loopback only.",
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description="Where `leadscore serve` listens; beyond loopback only with API keys.",
+    )
+
+    @field_validator("keys_file", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: Any) -> Any:
+        """LEADSCORE_KEYS_FILE= (empty) is no keys file, not the current folder."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # the lead store (serving/store): leads, score history, outcomes
+    database_url: str = Field(
+        default="sqlite:///leadscore.db",
+        description="Lead store: a SQLite file (default) or postgresql+psycopg://user@host/db.",
+    )
+    database_retry_after: int = Field(
+        default=5,
+        ge=1,
+        description="Retry-After seconds sent with a 503 while the lead store is unreachable.",
+    )
+    database_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for the lead store before answering 503."
+    )
+    source_field: str = Field(default="lead_source", description="Payload field holding a lead's source.")
+    campaign_field: str = Field(
+        default="utm_campaign", description="Payload field holding a lead's campaign."
+    )
+    owner_field: str = Field(default="owner", description="Payload field holding a lead's sales owner.")
+    sla_hours: dict[str, float | None] = Field(
+        default={"A": 1.0, "B": 4.0, "C": 24.0, "D": None},
+        description='First-contact deadline per grade in hours, null to nurture (JSON: {"A": 1, "D": null}).',
+    )
+    rejection_reasons: list[str] = Field(
+        default=["bad fit", "no budget", "no authority", "no need", "unreachable", "duplicate", "spam"],
+        min_length=1,
+        description="Reasons sales may give when rejecting a lead (JSON list).",
     )

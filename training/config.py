@@ -26,6 +26,8 @@ class TrainConfig(BaseModel):
     model_name: str = "lead-scoring"
     holdout_fraction: float = Field(0.2, gt=0.0, lt=0.5)
     folds: int = Field(4, ge=2, le=10)
+    budget_seconds: int = Field(60, ge=0)
+    max_trials: int = Field(40, ge=1)
     seed: int = 0
     allow_leaky: bool = False
     progress: bool = True

@@ -20,6 +20,8 @@ from training.evaluate import Evaluation, evaluate
 from training.fit import FitResult, fit_model
 from training.leakage import check_leakage, single_feature_auc
 from training.register import Registered, input_example, log_and_register, promote
+from training.report import log_report
+from training.select import cold_start_reason
 from training.split import holdout_split
 
 log = logging.getLogger(__name__)
@@ -35,20 +37,24 @@ class TrainOutcome:
     split: str
 
 
-def _importance(fit: FitResult) -> tuple[list[str], np.ndarray]:
-    gain = fit.model.booster.feature_importance(importance_type="gain")
-    return fit.model.schema.features, np.asarray(gain, dtype=float)
+def _importance(fit: FitResult, leads: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Mean absolute push on the calibrated log-odds per feature: comparable whichever family won."""
+    impacts, _ = fit.model.contributions(leads)
+    return fit.model.schema.features, impacts.abs().mean(axis=0).to_numpy(dtype=float)
 
 
-def _log_artifacts(fit: FitResult, evaluation: Evaluation, y: np.ndarray, probability: np.ndarray) -> None:
+def _log_artifacts(
+    fit: FitResult, evaluation: Evaluation, leads: pd.DataFrame, y: np.ndarray, probability: np.ndarray
+) -> None:
     model = fit.model
+    names, importance = _importance(fit, leads)
     scores = model.scale.score(probability)
     figures = {
         "roc.png": plots.roc_figure(y, probability),
         "precision_recall.png": plots.precision_recall_figure(y, probability),
         "calibration.png": plots.calibration_figure(y, probability),
         "gains.png": plots.gains_figure(evaluation.gains),
-        "feature_importance.png": plots.importance_figure(*_importance(fit)),
+        "feature_importance.png": plots.importance_figure(names, importance),
         "score_distribution.png": plots.score_distribution_figure(scores, y, model.scale.grade_cuts),
         "conversion_by_grade.png": plots.grade_figure(evaluation.grades),
     }
@@ -56,9 +62,10 @@ def _log_artifacts(fit: FitResult, evaluation: Evaluation, y: np.ndarray, probab
         mlflow.log_figure(figure, f"plots/{name}")
     mlflow.log_table(evaluation.gains, "evaluation/gains.json")
     mlflow.log_table(evaluation.grades, "evaluation/grades.json")
-    names, gain = _importance(fit)
     mlflow.log_table(
-        pd.DataFrame({"feature": names, "gain": gain}).sort_values("gain", ascending=False),
+        pd.DataFrame({"feature": names, "mean_abs_impact": importance}).sort_values(
+            "mean_abs_impact", ascending=False
+        ),
         "evaluation/importance.json",
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,6 +94,9 @@ def train(config: TrainConfig) -> TrainOutcome:
     train_frame = leads.frame.iloc[train_rows].reset_index(drop=True)
     holdout_frame = leads.frame.iloc[holdout_rows].reset_index(drop=True)
     y_train, y_holdout = leads.y[train_rows], leads.y[holdout_rows]
+    cold_start = cold_start_reason(leads.y)  # Einstein-style minimum on all labelled leads
+    if cold_start:
+        log.warning(cold_start)
     power = single_feature_auc(train_frame, y_train, schema, config.seed)
     warnings = check_leakage(power, config.allow_leaky)
 
@@ -112,6 +122,8 @@ def train(config: TrainConfig) -> TrainOutcome:
         mlflow.log_table(power.rename_axis("feature").reset_index(), "evaluation/single_feature_auc.json")
         if warnings:
             mlflow.set_tag("leakage_warnings", " | ".join(warnings)[:5000])
+        if cold_start:
+            mlflow.set_tag("cold_start", cold_start)
         info = {"run_id": run.info.run_id, "split": split, "trained_rows": len(train_rows)}
         fit = fit_model(
             train_frame,
@@ -120,17 +132,21 @@ def train(config: TrainConfig) -> TrainOutcome:
             schema,
             folds=config.folds,
             seed=config.seed,
+            budget_seconds=config.budget_seconds,
+            max_trials=config.max_trials,
+            cold_start=cold_start is not None,
             info=info,
             progress=config.progress,
         )
-        mlflow.log_params({f"lgb_{k}": v for k, v in fit.params.items()})
-        mlflow.log_metrics({"cv_best_iteration_median": float(np.median(fit.best_iterations))})
+        mlflow.log_params({f"model_{k}": v for k, v in fit.params.items()})
+        mlflow.log_metrics(fit.cv_metrics())
+        mlflow.set_tags({"family": fit.model.family, "selection_reason": fit.model.info["selection_reason"]})
         result = fit.model.score_frame(holdout_frame)
         probability = result["probability"].to_numpy()
         evaluation = evaluate(y_holdout, probability, result["grade"].to_numpy())
         fit.model.info["holdout_metrics"] = evaluation.metrics
         mlflow.log_metrics(evaluation.flat_metrics())
-        _log_artifacts(fit, evaluation, y_holdout, probability)
+        _log_artifacts(fit, evaluation, holdout_frame, y_holdout, probability)
         version = log_and_register(fit.model, input_example(fit.model, holdout_frame), config.model_name)
         registered = promote(
             config.model_name, version, evaluation.metrics["roc_auc"], holdout_frame, y_holdout
@@ -142,4 +158,5 @@ def train(config: TrainConfig) -> TrainOutcome:
                 "model_version": version,
             }
         )
+        log_report(fit.model, config.model_name, version)  # report/model_report.html (+ .md)
     return TrainOutcome(run_id=run.info.run_id, registered=registered, evaluation=evaluation, split=split)

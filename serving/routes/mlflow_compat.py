@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request, Response
 from mlflow.version import VERSION
 from starlette.concurrency import run_in_threadpool
 
+from serving.auth import requires
 from serving.deps import ModelDep, StoreDep
+from serving.responses import Problem
 from serving.scoring import invocations as answer
 
 router = APIRouter(tags=["mlflow"])
@@ -22,12 +24,31 @@ FORMATS = {
     "text/csv": {"schema": {"type": "string"}},
     "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
 }
+MLFLOW_ERROR = {
+    "schema": {
+        "type": "object",
+        "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}},
+        "required": ["error_code", "message"],
+    }
+}
 
 
 @router.post(
     "/invocations",
     openapi_extra={"requestBody": {"required": True, "content": FORMATS}},
-    responses={200: {"description": '{"predictions": [{id, probability, score, grade}, ...]}'}},
+    responses={
+        200: {"description": '{"predictions": [{id, probability, score, grade}, ...]}'},
+        400: {
+            "description": "MLflow's answer to input it cannot score",
+            "content": {"application/json": MLFLOW_ERROR},
+        },
+        415: {
+            "description": "No or an unknown Content-Type.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        503: {"model": Problem, "description": "No model is loaded yet; `detail` says why."},
+    },
+    dependencies=[requires("score")],
 )
 async def invocations(request: Request, loaded: ModelDep) -> Response:
     """Score leads sent as `mlflow models serve` takes them; answers exactly as it does."""
@@ -38,14 +59,16 @@ async def invocations(request: Request, loaded: ModelDep) -> Response:
     return Response(content=content, status_code=status, media_type=media_type)
 
 
-@router.get("/ping", responses={404: {"description": "No model loaded."}})
-@router.get("/health", responses={404: {"description": "No model loaded."}})
+# MLflow's server labels these bodies application/json though "\n" and "3.17.0" are not JSON; clients of it expect
+# exactly that, so the schema declares no body (response_class=Response) rather than a false one.
+@router.get("/ping", response_class=Response, responses={404: {"description": "No model loaded."}})
+@router.get("/health", response_class=Response, responses={404: {"description": "No model loaded."}})
 async def ping(store: StoreDep) -> Response:
     """MLflow's health check: 200 with a model, 404 without."""
     return Response(content="\n", status_code=200 if store.current else 404, media_type="application/json")
 
 
-@router.get("/version")
+@router.get("/version", response_class=Response)
 async def version() -> Response:
     """The MLflow version, as MLflow's server answers."""
     return Response(content=VERSION, status_code=200, media_type="application/json")

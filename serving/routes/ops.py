@@ -8,13 +8,19 @@ from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from serving.auth import requires
 from serving.deps import MetricsDep, StoreDep, no_model_detail
 from serving.responses import Health, ModelInfo, Problem
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/v1/model", response_model=ModelInfo, responses={503: {"model": Problem}})
+@router.get(
+    "/v1/model",
+    response_model=ModelInfo,
+    responses={503: {"model": Problem}},
+    dependencies=[requires("score", "sales")],
+)
 def model_info(store: StoreDep) -> Any:
     """Name, version, alias, run, holdout metrics, grade thresholds and features of the model being served."""
     loaded = store.current
@@ -63,7 +69,12 @@ async def readyz(store: StoreDep) -> Any:
     return Health(status="ready", model_version=loaded.version, detail=store.last_error)
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    dependencies=[requires("admin")],
+)
 def metrics(metrics: MetricsDep) -> Response:
-    """Prometheus text format."""
+    """Prometheus text format; an admin key when keys are on (Prometheus sends it as `authorization: credentials`)."""
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

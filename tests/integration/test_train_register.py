@@ -19,11 +19,15 @@ from training.data import load_table
 from training.train import TrainOutcome, train
 
 MODEL = "synthetic-leads"
+# Defaults only (no search beyond each family's first trial): the same data then gives the same model every time.
+FIXED = {"budget_seconds": 0, "max_trials": 1}
 
 
 @pytest.fixture(scope="module")
 def trained(mlflow_home: Path, synthetic) -> TrainOutcome:  # type: ignore[no-untyped-def]
-    config = TrainConfig(data=synthetic.leads, schema_path=synthetic.schema, model_name=MODEL, progress=False)
+    config = TrainConfig(
+        data=synthetic.leads, schema_path=synthetic.schema, model_name=MODEL, progress=False, **FIXED
+    )
     return train(config)
 
 
@@ -97,15 +101,58 @@ def test_worse_model_stays_challenger_and_equal_model_is_promoted(
     weak_schema.write_text(
         "id: lead_id\nlabel: converted\ntimestamp: created_at\ncategorical: [country]\n", encoding="utf-8"
     )
-    weak = train(TrainConfig(data=synthetic.leads, schema_path=weak_schema, model_name=MODEL, progress=False))
+    weak = train(
+        TrainConfig(data=synthetic.leads, schema_path=weak_schema, model_name=MODEL, progress=False, **FIXED)
+    )
     assert not weak.registered.promoted
     assert "<" in weak.registered.reason
     assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == weak.registered.version
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == trained.registered.version
 
     again = train(
-        TrainConfig(data=synthetic.leads, schema_path=synthetic.schema, model_name=MODEL, progress=False)
+        TrainConfig(
+            data=synthetic.leads, schema_path=synthetic.schema, model_name=MODEL, progress=False, **FIXED
+        )
     )
     assert again.evaluation.metrics["roc_auc"] == pytest.approx(trained.evaluation.metrics["roc_auc"])
     assert again.registered.promoted
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == again.registered.version
+
+
+def test_model_records_the_family_chosen_by_cross_validation(trained: TrainOutcome) -> None:
+    model = mlflow.pyfunc.load_model(trained.registered.uri).unwrap_python_model()
+    info = model.info
+    assert info["family"] == model.family
+    assert {"lightgbm", "logistic", "naive_bayes", info["family"]} <= set(info["selection"])
+    assert info["selection_reason"].count("\n") == 0 and "cross-validated ROC AUC" in info["selection_reason"]
+    run = MlflowClient().get_run(trained.run_id)
+    assert run.data.tags["family"] == info["family"]
+    assert run.data.metrics["cv_roc_auc_lightgbm"] == pytest.approx(
+        info["selection"]["lightgbm"]["cv_roc_auc"]
+    )
+    assert 0.0 <= run.data.metrics["cv_ece"] < 0.03  # calibrated on these out-of-fold predictions
+    children = MlflowClient().search_runs(
+        [run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{trained.run_id}'"
+    )
+    assert sorted(c.data.params["family"] for c in children) == ["lightgbm", "logistic"]  # one trial each
+
+
+def test_thin_data_trains_the_cold_start_model_with_a_warning(
+    mlflow_home: Path, synthetic, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    thin = tmp_path / "thin.csv"
+    pd.read_csv(synthetic.leads, dtype=str, keep_default_na=False).head(700).to_csv(thin, index=False)
+    with caplog.at_level("WARNING"):
+        outcome = train(
+            TrainConfig(data=thin, schema_path=synthetic.schema, model_name="thin-leads", progress=False)
+        )
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and "labelled leads" in r.getMessage()
+    ]
+    assert len(warnings) == 1 and "700 labelled leads" in warnings[0]
+    model = mlflow.pyfunc.load_model(outcome.registered.uri).unwrap_python_model()
+    assert model.family == "naive_bayes" and model.info["cold_start"] is True
+    assert MlflowClient().get_run(outcome.run_id).data.tags["cold_start"] == warnings[0]
+    assert outcome.registered.promoted  # the first model of its name

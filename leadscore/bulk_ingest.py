@@ -1,0 +1,201 @@
+"""`leadscore ingest`: a file of leads into the store, scored by the champion, then (optionally) their sales outcomes.
+
+Leads go through the API's request model and scoring in chunks, each chunk one `ingest` transaction, so a lead
+loaded from a file is stored exactly as `POST /v1/leads` would store it; loading the same file again updates the
+leads (and adds a score-history row) instead of duplicating them. Outcomes go through `record_outcome` one by one,
+so the status transitions are enforced; an outcome the lead already has is skipped, so loading the same outcomes
+again is safe too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from tqdm import tqdm
+
+from leadscore.loop import LoopError, as_payload, chunks, score, validate
+from serving.model_store import LoadedModel
+from serving.settings import Settings
+from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome
+from serving.store.outcomes import BadOutcome, LeadNotFound, TransitionRefused, check
+from serving.store.tables import ID_LENGTH, Lead, Outcome
+from training.data import load_table
+
+OUTCOME_COLUMNS = ("lead_id", "outcome", "reason", "note", "actor", "at")
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    leads: int
+    created: int
+    grades: dict[str, int]
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    row: int  # 1-based data row in the file
+    lead_id: str
+    given: OutcomeIn
+    at: datetime | None
+
+
+def _lead_id(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _checked_leads(
+    loaded: LoadedModel, table: pd.DataFrame, name: str, progress: bool
+) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(ids, validated leads, payloads as sent) for every row, or LoopError naming the first bad row."""
+    id_column = loaded.model.schema.id
+    if id_column not in table.columns:
+        raise LoopError(f"{name}: no column {id_column!r}, the lead id the model's schema names")
+    ids: list[str] = []
+    leads: list[dict[str, Any]] = []
+    payloads: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    records = table.to_dict("records")
+    for row, record in enumerate(tqdm(records, desc="check", unit="lead", disable=not progress), start=1):
+        where = f"{name} row {row}"
+        payload = as_payload(record)
+        lead = validate(loaded, payload, where)
+        lead_id = _lead_id(lead[id_column])
+        if not lead_id:
+            raise LoopError(f"{where}: {id_column}: required to store a lead")
+        if len(lead_id) > ID_LENGTH:
+            raise LoopError(f"{where}: {id_column}: at most {ID_LENGTH} characters")
+        if lead_id in seen:
+            raise LoopError(
+                f"{where}: {id_column} {lead_id!r} is also on row {seen[lead_id]}; keep one row per lead"
+            )
+        seen[lead_id] = row
+        ids.append(lead_id)
+        leads.append(lead)
+        payloads.append(payload)
+    return ids, leads, payloads
+
+
+def ingest_file(
+    store: LeadStore, loaded: LoadedModel, settings: Settings, path: Path, progress: bool = True
+) -> IngestSummary:
+    """Check every row first (nothing is stored when one is bad), then score and store them chunk by chunk."""
+    table = load_table(path)
+    ids, leads, payloads = _checked_leads(loaded, table, path.name, progress)
+    created = 0
+    grades: Counter[str] = Counter()
+    with tqdm(total=len(ids), desc="ingest", unit="lead", disable=not progress) as bar:
+        for part in chunks(range(len(ids))):
+            scored = score(loaded, [leads[i] for i in part], settings)
+            incoming = [IncomingLead(ids[i], payloads[i], s) for i, s in zip(part, scored, strict=True)]
+            stored = ingest(store, incoming)
+            created += sum(lead.created for lead in stored)
+            grades.update(s["grade"] for s in scored)
+            bar.update(len(part))
+    return IngestSummary(len(ids), created, dict(sorted(grades.items())))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def read_outcomes(path: Path, reasons: list[str]) -> list[OutcomeRow]:
+    """The outcome rows of a CSV (or Parquet) file, each checked as the API checks an outcome body."""
+    table = load_table(path)
+    unknown = [c for c in table.columns if c not in OUTCOME_COLUMNS]
+    if unknown:
+        raise LoopError(f"{path.name}: unknown column {unknown[0]!r}; expected {', '.join(OUTCOME_COLUMNS)}")
+    for needed in ("lead_id", "outcome"):
+        if needed not in table.columns:
+            raise LoopError(f"{path.name}: no column {needed!r}; expected {', '.join(OUTCOME_COLUMNS)}")
+    rows: list[OutcomeRow] = []
+    for row, record in enumerate(table.to_dict("records"), start=1):
+        where = f"{path.name} row {row}"
+        lead_id = _lead_id(_text(record["lead_id"]))
+        if not lead_id:
+            raise LoopError(f"{where}: lead_id: required")
+        given = OutcomeIn(
+            (_text(record["outcome"]) or "").strip().lower(),
+            *(_text(record.get(c)) for c in ("reason", "note", "actor")),
+        )
+        try:
+            given = check(given, reasons)
+        except BadOutcome as error:
+            raise LoopError(f"{where}: {error}") from None
+        rows.append(OutcomeRow(row, lead_id, given, _time(record.get("at"), where)))
+    return rows
+
+
+def _time(value: Any, where: str) -> datetime | None:
+    text = _text(value)
+    if text is None or not text.strip():
+        return None
+    try:
+        moment = pd.Timestamp(text.strip())
+    except ValueError:
+        raise LoopError(
+            f"{where}: at: not a date or time: {text!r} (use ISO 8601, e.g. 2026-11-02T14:30:00Z)"
+        ) from None
+    if pd.isna(moment):
+        raise LoopError(f"{where}: at: not a date or time: {text!r}")
+    stamp: datetime = (
+        moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    ).to_pydatetime()
+    return stamp
+
+
+def _known(store: LeadStore, rows: list[OutcomeRow]) -> tuple[set[str], dict[tuple[str, str], str | None]]:
+    """(the file's lead ids that are stored, their recorded events as (lead, outcome) -> reason)."""
+    wanted = sorted({r.lead_id for r in rows})
+    leads: set[str] = set()
+    events: dict[tuple[str, str], str | None] = {}
+    with store.transaction() as session:
+        for part in chunks(wanted):
+            leads.update(session.scalars(select(Lead.lead_id).where(Lead.lead_id.in_(part))))
+            query = select(Outcome.lead_id, Outcome.outcome, Outcome.reason).where(Outcome.lead_id.in_(part))
+            events.update(((lead_id, outcome), reason) for lead_id, outcome, reason in session.execute(query))
+    return leads, events
+
+
+def import_outcomes(
+    store: LeadStore, path: Path, reasons: list[str], progress: bool = True
+) -> tuple[Counter[str], int]:
+    """Record a file's outcomes in file order: (new events per outcome, rows that were already recorded).
+
+    A lead takes each outcome at most once (the transitions never loop), so a row whose lead already has that
+    outcome with the same reason was recorded before (an earlier load of this file, or the API) and is skipped.
+    """
+    rows = read_outcomes(path, reasons)
+    leads, events = _known(store, rows)
+    missing = next((r for r in rows if r.lead_id not in leads), None)
+    if missing is not None:
+        raise LoopError(
+            f"{path.name} row {missing.row}: lead {missing.lead_id!r} is not in the store; "
+            "ingest it first (no outcome was recorded)"
+        )
+    recorded: Counter[str] = Counter()
+    replayed = 0
+    for done, item in enumerate(tqdm(rows, desc="outcomes", unit="event", disable=not progress)):
+        where = f"{path.name} row {item.row}"
+        event = (item.lead_id, item.given.outcome)
+        if event in events:
+            if events[event] != item.given.reason:
+                raise LoopError(
+                    f"{where}: lead {item.lead_id!r} was already {item.given.outcome} with reason "
+                    f"{events[event]!r}, not {item.given.reason!r}; a recorded outcome is never changed"
+                )
+            replayed += 1
+            continue
+        try:
+            record_outcome(store, item.lead_id, item.given, reasons=reasons, now=item.at)
+        except (TransitionRefused, LeadNotFound) as error:
+            raise LoopError(
+                f"{where}: {error} ({done} rows before it are recorded; loading the file again skips them)"
+            ) from None
+        recorded[item.given.outcome] += 1
+    return recorded, replayed

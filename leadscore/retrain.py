@@ -1,0 +1,172 @@
+"""`leadscore retrain`: the next model learned from what sales recorded in the lead store.
+
+The training table is every stored lead whose outcome says converted or not: its payload as received, the lead id,
+and the label from its status. A schema label mapping `{column, positive, negative}` is matched against the store's
+outcomes (accepted, rejected, won, lost; case-insensitive), so `positive: [won]` or `positive: [accepted, won]` both
+work; a plain 0/1 label column gets won = 1, lost and rejected = 0 (accepted is still in progress: left out). The
+schema's timestamp column keeps the payload's value and falls back to the lead's arrival in the store (and a schema
+without a timestamp gets that arrival time as one), so the holdout is the most recent leads with an outcome. Then
+the standard pipeline trains a challenger and promotes it only when it is at least as good as the champion on the
+same holdout rows; the run records where its labels came from (store, window, counts per outcome).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from features.schema import LabelMapping, LeadSchema, dump_schema, parse_schema
+from leadscore.loop import LoopError, safe_url
+from serving.store import OUTCOMES, LeadStore
+from serving.store.clock import as_utc
+from serving.store.tables import Lead
+from training.config import TrainConfig
+from training.train import TrainOutcome, train
+
+ARRIVAL_COLUMN = "stored_created_at"  # the timestamp column added for a schema that has none
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Which stored statuses make a label, the value each writes into the label column, and which are positive."""
+
+    values: dict[str, Any]
+    positive: frozenset[str]
+
+    def describe(self) -> str:
+        negative = sorted(set(self.values) - self.positive)
+        return f"{'+'.join(sorted(self.positive))} = 1; {'+'.join(negative)} = 0"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    leads: int
+    counts: dict[str, int]
+    first: datetime | None  # the earliest and latest outcome used (None when there is none)
+    last: datetime | None
+
+    def params(self, store_url: str, since: datetime | None, labels: Labels) -> dict[str, str]:
+        counts = {f"retrain_outcomes_{k}": str(v) for k, v in sorted(self.counts.items())}
+        return {
+            "retrain_store": safe_url(store_url),
+            "retrain_since": since.isoformat() if since else "",
+            "retrain_window_start": self.first.isoformat() if self.first else "",
+            "retrain_window_end": self.last.isoformat() if self.last else "",
+            "retrain_leads": str(self.leads),
+            "retrain_labels": labels.describe(),
+            **counts,
+        }
+
+
+def labels_for(schema: LeadSchema) -> Labels:
+    """The label rule for this schema (see the module docstring); LoopError when a mapping names no outcome."""
+    if not isinstance(schema.label, LabelMapping):
+        return Labels({"won": 1, "lost": 0, "rejected": 0}, frozenset({"won"}))
+    values: dict[str, Any] = {}
+    positive: set[str] = set()
+    for listed, is_positive in ((schema.label.positive, True), (schema.label.negative, False)):
+        for value in listed:
+            status = value.strip().lower()
+            if status in OUTCOMES:
+                values[status] = value
+                if is_positive:
+                    positive.add(status)
+    if not positive or len(positive) == len(values):
+        raise LoopError(
+            f"label mapping on {schema.label.column!r} must name store outcomes ({', '.join(OUTCOMES)}) on both "
+            "sides, e.g. {column: status, positive: [won], negative: [lost, rejected]}"
+        )
+    return Labels(values, frozenset(positive))
+
+
+def training_table(
+    store: LeadStore, schema: LeadSchema, labels: Labels, since: datetime | None
+) -> tuple[pd.DataFrame, Lineage]:
+    """Stored leads with a labelling outcome (at or after `since`) as a lead table the schema describes."""
+    query = select(Lead.lead_id, Lead.payload, Lead.status, Lead.status_at, Lead.created_at).where(
+        Lead.status.in_(list(labels.values))
+    )
+    if since is not None:
+        query = query.where(Lead.status_at >= as_utc(since))
+    with store.transaction() as session:
+        rows = session.execute(query.order_by(Lead.lead_id)).all()
+    timestamp = schema.timestamp or ARRIVAL_COLUMN
+    records: list[dict[str, Any]] = []
+    for lead_id, payload, status, _, created_at in rows:
+        record = dict(payload)
+        record[schema.id] = lead_id
+        record[schema.label_column] = labels.values[status]
+        if record.get(timestamp) in (None, ""):
+            record[timestamp] = as_utc(created_at).isoformat()
+        records.append(record)
+    times = [as_utc(row.status_at) for row in rows]
+    counts = Counter(row.status for row in rows)
+    lineage = Lineage(len(rows), dict(counts), min(times, default=None), max(times, default=None))
+    return pd.DataFrame.from_records(records), lineage
+
+
+def _check_enough(lineage: Lineage, labels: Labels, minimum: int, since: datetime | None) -> None:
+    window = f" since {since.isoformat()}" if since else ""
+    if lineage.leads < minimum:
+        raise LoopError(
+            f"only {lineage.leads} leads with a final outcome in the store{window}; need at least {minimum} "
+            "(--min-outcomes)"
+        )
+    positives = sum(lineage.counts.get(s, 0) for s in labels.positive)
+    if positives in (0, lineage.leads):
+        side = "positive" if positives == lineage.leads else "negative"
+        raise LoopError(
+            f"all {lineage.leads} outcomes in the store{window} are {side} ({labels.describe()}); need both"
+        )
+
+
+@dataclass(frozen=True)
+class Retrained:
+    outcome: TrainOutcome
+    lineage: Lineage
+    labels: Labels
+
+
+def retrain(
+    store: LeadStore, schema_path: Path, since: datetime | None, min_outcomes: int, options: dict[str, Any]
+) -> Retrained:
+    """Build the table, train and register a challenger (promoted when at least as good), log the lineage."""
+    from features.schema import load_schema
+
+    schema = load_schema(schema_path)
+    labels = labels_for(schema)
+    table, lineage = training_table(store, schema, labels, since)
+    _check_enough(lineage, labels, min_outcomes, since)
+    if not schema.timestamp:
+        schema = parse_schema({**schema.to_dict(), "timestamp": ARRIVAL_COLUMN}, source=str(schema_path))
+    with tempfile.TemporaryDirectory(prefix="leadscore-retrain-") as tmp:
+        data, schema_file = Path(tmp) / "store_outcomes.csv", Path(tmp) / "schema.yaml"
+        table.to_csv(data, index=False)
+        schema_file.write_text(dump_schema(schema), encoding="utf-8")
+        config = TrainConfig(data=data, schema_path=schema_file, **options)
+        outcome = train(config)
+        _log_lineage(outcome.run_id, store.url, since, lineage, labels, data)
+    return Retrained(outcome, lineage, labels)
+
+
+def _log_lineage(
+    run_id: str, store_url: str, since: datetime | None, lineage: Lineage, labels: Labels, data: Path
+) -> None:
+    from mlflow.entities import Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    params = lineage.params(store_url, since, labels)
+    client.log_batch(
+        run_id,
+        params=[Param(k, v) for k, v in params.items()],
+        tags=[RunTag("data_source", "lead-store"), RunTag("lead_store", params["retrain_store"])],
+    )
+    client.log_artifact(run_id, str(data), "retrain")  # the exact table trained on (data_sha256 names it)

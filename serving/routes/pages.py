@@ -1,0 +1,71 @@
+"""The sales reps' queue page (GET /queue, plain HTML/JS/CSS shipped in the package) and the options it needs.
+
+The page itself is open: it holds no data. Every call it makes (queue, options, outcomes) carries the rep's key
+and needs role `sales`, like any other client of those routes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from serving.auth import requires
+from serving.deps import SettingsDep
+
+router = APIRouter(tags=["sales"])
+
+JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
+ASSETS = {"queue.js": JS, "api.js": JS, "rows.js": JS, "queue.css": CSS}  # queue.js imports the other two
+# the page loads nothing from elsewhere, and the browser is told to refuse anything that tries
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+class QueueOptions(BaseModel):
+    """What the queue page offers: the rejection reasons sales may give and the first-contact deadlines."""
+
+    rejection_reasons: list[str] = Field(description="Reasons accepted by POST /v1/leads/{id}/outcome.")
+    sla_hours: dict[str, float | None] = Field(
+        description="First-contact deadline per grade in hours (null: nurture, no deadline)."
+    )
+
+
+@cache
+def _asset(name: str) -> bytes:
+    """A file of the page, read once from the installed package."""
+    return files("serving").joinpath("pages", name).read_bytes()
+
+
+@router.get("/queue", response_class=HTMLResponse, include_in_schema=False)
+def queue_page() -> HTMLResponse:
+    """The queue page for sales reps: leads by score, reasons, deadline countdown, accept or reject."""
+    return HTMLResponse(_asset("queue.html"), headers=HEADERS)
+
+
+@router.get("/queue/assets/{name}", include_in_schema=False)
+def queue_asset(name: str) -> Response:
+    """The page's script and style sheet (nothing else is served from here)."""
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(
+            status_code=404, detail=f"name: no asset {name[:40]!r} (have {', '.join(ASSETS)})"
+        )
+    return Response(_asset(name), media_type=media_type, headers=HEADERS)
+
+
+@router.get("/v1/queue/options", response_model=QueueOptions, dependencies=[requires("sales")])
+def queue_options(settings: SettingsDep) -> dict[str, Any]:
+    """The configured rejection reasons and first-contact deadlines (LEADSCORE_REJECTION_REASONS, _SLA_HOURS)."""
+    return {"rejection_reasons": settings.rejection_reasons, "sla_hours": settings.sla_hours}

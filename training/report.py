@@ -1,0 +1,181 @@
+"""The model report: what a registered model is, how it was chosen and how it did on the holdout, from its run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from training.config import tracking_uri
+
+# Artifacts the training run logs (training/train.py) that the report shows; absent ones are reported as such.
+PLOTS = (
+    "calibration.png",
+    "gains.png",
+    "conversion_by_grade.png",
+    "score_distribution.png",
+    "feature_importance.png",
+    "roc.png",
+    "precision_recall.png",
+)
+TABLES = ("gains", "grades", "importance", "single_feature_auc")
+HTML_ARTIFACT = "report/model_report.html"
+MARKDOWN_ARTIFACT = "report/model_report.md"
+_PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"  # MLflow's only switch for it
+_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))$")
+
+
+class ReportError(ValueError):
+    """The report cannot be made (bad model URI, unknown model, not a leadscore run); one line naming the problem."""
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report shows, gathered from the registry, the training run and the model itself."""
+
+    name: str
+    version: str
+    aliases: list[str]
+    run_id: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    info: dict[str, Any] = field(default_factory=dict)
+    grade_cuts: dict[str, float] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    plots: dict[str, bytes] = field(default_factory=dict)
+
+    def holdout(self, metric: str) -> float | None:
+        """A holdout metric from the run (`holdout_<metric>`), else from the model's own record of it."""
+        if f"holdout_{metric}" in self.metrics:
+            return self.metrics[f"holdout_{metric}"]
+        value = (self.info.get("holdout_metrics") or {}).get(metric)
+        return None if value is None else float(value)
+
+
+def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
+    """`models:/NAME/VERSION` or `models:/NAME@ALIAS` to (name, version, alias); anything else is a ReportError."""
+    match = _URI.match(uri.strip())
+    if not match:
+        raise ReportError(f"--model {uri!r}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    return match["name"], match["version"], match["alias"]
+
+
+def resolve(client: MlflowClient, uri: str) -> ModelVersion:
+    """The registered model version a URI names, or a ReportError saying which part does not exist."""
+    name, version, alias = parse_model_uri(uri)
+    try:
+        if alias is not None:
+            return client.get_model_version_by_alias(name, alias)
+        return client.get_model_version(name, str(version))
+    except MlflowException:
+        what = f"alias @{alias}" if alias is not None else f"version {version}"
+        raise ReportError(f"--model {uri}: registered model {name!r} has no {what}") from None
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A table logged with mlflow.log_table (JSON with `columns` and `data`)."""
+    payload = json.loads(path.read_text())
+    return pd.DataFrame(payload["data"], columns=payload["columns"])
+
+
+@contextmanager
+def _quiet_downloads() -> Iterator[None]:
+    """No MLflow progress bar per artifact folder: a report is one line of output in `train` and `report`."""
+    previous = os.environ.get(_PROGRESS_BAR)
+    os.environ[_PROGRESS_BAR] = "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_PROGRESS_BAR, None)
+        else:
+            os.environ[_PROGRESS_BAR] = previous
+
+
+def _download(run_id: str, folder: str, dst: Path) -> Path:
+    """One artifact folder of the run, downloaded into `dst`; a folder the run never logged stays absent."""
+    try:
+        return Path(
+            mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=folder, dst_path=str(dst))
+        )
+    except (MlflowException, OSError):
+        return dst / folder
+
+
+def collect(client: MlflowClient, version: ModelVersion, model: Any) -> ReportInputs:
+    """Gather the run's params, metrics, tags, tables and plots, plus what the model records about itself."""
+    if not version.run_id:
+        raise ReportError(f"models:/{version.name}/{version.version} has no training run to report on")
+    run = client.get_run(version.run_id)
+    with tempfile.TemporaryDirectory() as tmp, _quiet_downloads():
+        evaluation = _download(run.info.run_id, "evaluation", Path(tmp))
+        figures = _download(run.info.run_id, "plots", Path(tmp))
+        tables = {
+            t: _read_table(evaluation / f"{t}.json") for t in TABLES if (evaluation / f"{t}.json").is_file()
+        }
+        plots = {p: (figures / p).read_bytes() for p in PLOTS if (figures / p).is_file()}
+    scale = getattr(model, "scale", None)
+    return ReportInputs(
+        name=version.name,
+        version=str(version.version),
+        aliases=sorted(version.aliases or []),
+        run_id=run.info.run_id,
+        params=dict(run.data.params),
+        metrics=dict(run.data.metrics),
+        tags={k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+        info=dict(getattr(model, "info", None) or {}),
+        grade_cuts=dict(getattr(scale, "grade_cuts", None) or {}),
+        tables=tables,
+        plots=plots,
+    )
+
+
+def inputs_for(uri: str) -> ReportInputs:
+    """Report inputs for a registered model URI (`leadscore report`)."""
+    mlflow.set_tracking_uri(tracking_uri())
+    client = MlflowClient()
+    version = resolve(client, uri)
+    try:
+        with _quiet_downloads():
+            model = mlflow.pyfunc.load_model(
+                f"models:/{version.name}/{version.version}"
+            ).unwrap_python_model()
+    except (MlflowException, OSError) as error:
+        why = str(getattr(error, "message", error)).splitlines()[0]
+        raise ReportError(f"--model {uri}: version {version.version} does not load ({why})") from None
+    return collect(client, version, model)
+
+
+def write_report(uri: str, out: Path) -> Path:
+    """Write the self-contained HTML report of a registered model to `out` and return its path."""
+    from training.report_render import to_html
+
+    if out.suffix.lower() not in {".html", ".htm"}:
+        raise ReportError(f"--out {out}: the report is HTML; use a .html file name")
+    html = to_html(inputs_for(uri))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def log_report(model: Any, name: str, version: str) -> None:
+    """Log the HTML and markdown report of a just-registered version to the active run (end of `train`)."""
+    from training.report_render import to_html, to_markdown
+
+    client = MlflowClient()
+    inputs = collect(client, client.get_model_version(name, version), model)
+    mlflow.log_text(to_html(inputs), HTML_ARTIFACT)
+    mlflow.log_text(to_markdown(inputs), MARKDOWN_ARTIFACT)

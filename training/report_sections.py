@@ -1,0 +1,216 @@
+"""What the model report says, section by section, as blocks that the HTML and markdown renderers share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from training.leakage import REFUSE_AUC, WARN_AUC
+from training.report import ReportInputs
+
+DEFAULT_FAMILY = "lightgbm"  # the only family before model selection was recorded on the model
+NOT_RECORDED = "not recorded"
+METRICS = (
+    (
+        "roc_auc",
+        "ROC AUC",
+        "{:.4f}",
+        "chance that a converting lead outranks a non-converting one (0.5 = random)",
+    ),
+    ("pr_auc", "PR AUC", "{:.4f}", "average precision over the ranking; compare with the conversion rate"),
+    ("log_loss", "Log loss", "{:.4f}", "penalty for confident wrong probabilities (lower is better)"),
+    ("brier", "Brier score", "{:.4f}", "mean squared error of the probability (lower is better)"),
+    ("ece", "ECE", "{:.4f}", "expected calibration error: mean gap between predicted and observed rate"),
+    (
+        "lift_top_decile",
+        "Lift@10%",
+        "{:.2f}",
+        "conversion rate of the top 10% of leads over the overall rate",
+    ),
+    ("base_rate", "Conversion rate", "{:.2%}", "share of holdout leads that converted"),
+    ("n", "Holdout leads", "{:,.0f}", "leads never seen in training, scored once for this report"),
+)
+DATA_PARAMS = (
+    ("data", "data file"),
+    ("data_sha256", "data sha256"),
+    ("rows", "rows in the file"),
+    ("labelled_rows", "labelled leads"),
+    ("train_rows", "training leads"),
+    ("holdout_rows", "holdout leads"),
+    ("split", "holdout split"),
+    ("features", "features"),
+    ("schema_path", "schema file"),
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of the report: a heading, a paragraph, a bullet list, a table (text cells) or a logged plot."""
+
+    kind: str  # "h1", "h2", "p", "ul", "table", "plot"
+    text: str = ""
+    items: tuple[str, ...] = ()
+    table: pd.DataFrame | None = None
+
+
+def _fmt(value: object, spec: str) -> str:
+    try:
+        return spec.format(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _table(frame: pd.DataFrame, formats: dict[str, str]) -> Block:
+    cells = frame.copy()
+    for column, spec in formats.items():
+        if column in cells.columns:
+            cells[column] = [_fmt(v, spec) if pd.notna(v) else "" for v in cells[column]]
+    return Block("table", table=cells.astype(str))
+
+
+def _renamed(block: Block, names: dict[str, str]) -> Block:
+    """Readable column headers: the given names, else underscores as spaces."""
+    assert block.table is not None
+    table = block.table.rename(columns=lambda c: names.get(str(c), str(c).replace("_", " ")))
+    return Block("table", table=table)
+
+
+def _plot(inputs: ReportInputs, name: str, caption: str) -> Block:
+    if name in inputs.plots:
+        return Block("plot", text=name, items=(caption,))
+    return Block("p", text=f"({caption}: plots/{name} was not logged by this run)")
+
+
+def _overview(inputs: ReportInputs) -> list[Block]:
+    aliases = ", ".join(f"@{a}" for a in inputs.aliases) or "none"
+    promoted = inputs.tags.get("promoted", NOT_RECORDED)
+    rows = [
+        ("registered model", inputs.name),
+        ("version", inputs.version),
+        ("aliases", aliases),
+        ("run id", inputs.run_id),
+        ("promoted", f"{promoted}: {inputs.tags.get('promotion_reason', NOT_RECORDED)}"),
+    ]
+    rows += [(label, inputs.params[key]) for key, label in DATA_PARAMS if key in inputs.params]
+    return [
+        Block("h1", text=f"Model report: {inputs.name} version {inputs.version}"),
+        Block("p", text=f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from MLflow run {inputs.run_id}."),
+        Block("h2", text="Model and data"),
+        Block("table", table=pd.DataFrame(rows, columns=["", "value"])),
+    ]
+
+
+def _metrics(inputs: ReportInputs) -> list[Block]:
+    rows = []
+    for key, label, spec, meaning in METRICS:
+        value = inputs.holdout(key)
+        rows.append((label, NOT_RECORDED if value is None else _fmt(value, spec), meaning))
+    return [
+        Block("h2", text="Holdout metrics"),
+        Block("table", table=pd.DataFrame(rows, columns=["metric", "value", "what it means"])),
+    ]
+
+
+def _family(inputs: ReportInputs) -> list[Block]:
+    family = str(inputs.info.get("family") or inputs.tags.get("family") or DEFAULT_FAMILY)
+    reason = str(inputs.info.get("selection_reason") or inputs.tags.get("selection_reason") or NOT_RECORDED)
+    facts = [f"chosen family: {family}", f"why: {reason}"]
+    if inputs.tags.get("cold_start"):
+        facts.append(f"cold start: {inputs.tags['cold_start']}")
+    blocks = [Block("h2", text="Model family and why"), Block("ul", items=tuple(facts))]
+    selection = inputs.info.get("selection") or {}
+    if selection:
+        frame = pd.DataFrame.from_dict(selection, orient="index").rename_axis("family").reset_index()
+        frame = frame.sort_values("cv_roc_auc", ascending=False) if "cv_roc_auc" in frame else frame
+        frame.insert(1, "chosen", ["yes" if f == family else "" for f in frame["family"]])
+        blocks += [
+            Block("p", text="Cross-validation on the training part only (the holdout was not used):"),
+            _renamed(
+                _table(frame, {"cv_roc_auc": "{:.4f}", "cv_log_loss": "{:.4f}"}),
+                {"cv_roc_auc": "CV ROC AUC", "cv_log_loss": "CV log loss"},
+            ),
+        ]
+    else:
+        blocks.append(Block("p", text=f"Cross-validation comparison of families: {NOT_RECORDED}."))
+    return blocks
+
+
+def _calibration_and_gains(inputs: ReportInputs) -> list[Block]:
+    blocks = [Block("h2", text="Calibration"), _plot(inputs, "calibration.png", "calibration")]
+    blocks += [Block("h2", text="Gains and lift"), _plot(inputs, "gains.png", "gains and lift")]
+    if "gains" in inputs.tables:
+        columns = ["decile", "leads", "conversions", "conversion_rate", "cumulative_conversions_pct", "lift"]
+        gains = inputs.tables["gains"][[c for c in columns if c in inputs.tables["gains"]]]
+        table = _table(
+            gains, {"conversion_rate": "{:.1%}", "cumulative_conversions_pct": "{:.1f}%", "lift": "{:.2f}"}
+        )
+        blocks.append(_renamed(table, {"cumulative_conversions_pct": "conversions captured (cumulative)"}))
+    return blocks
+
+
+def _grades(inputs: ReportInputs) -> list[Block]:
+    blocks = [Block("h2", text="Conversion rate by grade")]
+    if "grades" in inputs.tables:
+        grades = inputs.tables["grades"].copy()
+        if inputs.grade_cuts:
+            grades.insert(
+                1, "score from", [_fmt(inputs.grade_cuts.get(g, 0), "{:g}") for g in grades["grade"]]
+            )
+        table = _table(
+            grades, {"share_pct": "{:.1f}%", "conversion_rate": "{:.1%}", "mean_probability": "{:.1%}"}
+        )
+        blocks.append(_renamed(table, {"share_pct": "share of leads"}))
+    blocks.append(_plot(inputs, "conversion_by_grade.png", "conversion rate by grade"))
+    blocks += [Block("h2", text="Score distribution"), _plot(inputs, "score_distribution.png", "scores")]
+    return blocks
+
+
+def _features(inputs: ReportInputs, top: int = 15) -> list[Block]:
+    blocks = [Block("h2", text="Top features")]
+    if "importance" in inputs.tables:
+        table = inputs.tables["importance"]
+        value = table.columns[1]
+        frame = table[table[value] != 0].sort_values(value, ascending=False).head(top).copy()
+        total = float(table[value].abs().sum()) or 1.0
+        frame["share"] = frame[value].abs() / total
+        blocks.append(_renamed(_table(frame, {value: "{:,.4g}", "share": "{:.1%}"}), {}))
+    blocks.append(_plot(inputs, "feature_importance.png", "feature importance"))
+    return blocks
+
+
+def _leakage(inputs: ReportInputs, top: int = 10) -> list[Block]:
+    warnings = [w for w in inputs.tags.get("leakage_warnings", "").split(" | ") if w]
+    blocks = [
+        Block("h2", text="Leakage check"),
+        Block("ul", items=tuple(warnings)) if warnings else Block("p", text="No leakage warnings."),
+    ]
+    if "single_feature_auc" in inputs.tables:
+        table = inputs.tables["single_feature_auc"].head(top).copy()
+        auc = table.columns[-1]
+        table["status"] = [
+            "refused unless --allow-leaky" if a >= REFUSE_AUC else "warned" if a >= WARN_AUC else ""
+            for a in table[auc]
+        ]
+        blocks += [
+            Block("p", text=f"Strongest single features (out-of-fold ROC AUC alone; warn at {WARN_AUC}):"),
+            _renamed(_table(table, {auc: "{:.3f}"}), {auc: "ROC AUC alone"}),
+        ]
+    return blocks
+
+
+def blocks(inputs: ReportInputs) -> list[Block]:
+    """The report, section by section."""
+    return [
+        *_overview(inputs),
+        *_metrics(inputs),
+        *_family(inputs),
+        *_calibration_and_gains(inputs),
+        *_grades(inputs),
+        *_features(inputs),
+        *_leakage(inputs),
+        Block("h2", text="ROC and precision-recall"),
+        _plot(inputs, "roc.png", "ROC curve"),
+        _plot(inputs, "precision_recall.png", "precision-recall curve"),
+    ]
