@@ -9,17 +9,17 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from small_models import train_small
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from leadscore.cli import app
 from serving.store import LeadStore, outcome_events, score_history
 from serving.store.tables import Lead, Outcome, Score
-from training.config import TrainConfig
 from training.data import load_table
 from training.synthetic import write_synthetic
 from training.synthetic_outcomes import DemoSales, write_demo_sales
-from training.train import TrainOutcome, train
+from training.train import TrainOutcome
 
 MODEL = "ingest-leads"
 runner = CliRunner()
@@ -27,16 +27,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def champion(mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainOutcome:
-    files = write_synthetic(tmp_path_factory.mktemp("ingest-train"), rows=3000, seed=21)
-    config = TrainConfig(
-        data=files.leads,
-        schema_path=files.schema,
-        model_name=MODEL,
-        folds=2,
-        budget_seconds=0,
-        progress=False,
-    )
-    return train(config)
+    return train_small(tmp_path_factory.mktemp("ingest-train"), MODEL, seed=21)[1]
 
 
 @pytest.fixture(scope="module")

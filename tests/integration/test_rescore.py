@@ -9,17 +9,17 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from small_models import train_small
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from leadscore.cli import app
 from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome, score_history
 from serving.store.tables import Lead
-from training.config import TrainConfig
 from training.data import load_table
 from training.register import set_champion
 from training.synthetic import SyntheticFiles, write_synthetic
-from training.train import TrainOutcome, train
+from training.train import TrainOutcome
 
 MODEL = "rescore-leads"
 REASONS = ["spam", "no budget"]
@@ -33,16 +33,7 @@ def versions(
     """Two different models: version 1 trained on one synthetic draw, version 2 on another."""
     out = []
     for seed in (31, 32):
-        files = write_synthetic(tmp_path_factory.mktemp(f"rescore-{seed}"), rows=3000, seed=seed)
-        config = TrainConfig(
-            data=files.leads,
-            schema_path=files.schema,
-            model_name=MODEL,
-            folds=2,
-            budget_seconds=0,
-            progress=False,
-        )
-        out.append(train(config))
+        out.append(train_small(tmp_path_factory.mktemp(f"rescore-{seed}"), MODEL, seed=seed)[1])
     return out[0], out[1]
 
 

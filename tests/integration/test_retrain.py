@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from lead_store_fixtures import PostgresDatabases
 from mlflow.tracking import MlflowClient
+from small_models import train_small
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -22,11 +23,10 @@ from leadscore.retrain import labels_for, training_table
 from serving.store import LeadStore
 from serving.store.clock import as_utc
 from serving.store.tables import Lead
-from training.config import TrainConfig
 from training.register import CHAMPION
 from training.synthetic import SyntheticFiles, write_synthetic
 from training.synthetic_outcomes import DemoSales, write_demo_sales
-from training.train import TrainOutcome, train
+from training.train import TrainOutcome
 
 MODEL = "retrain-leads"
 runner = CliRunner()
@@ -36,16 +36,7 @@ runner = CliRunner()
 def champion(
     mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[SyntheticFiles, TrainOutcome]:
-    files = write_synthetic(tmp_path_factory.mktemp("retrain-train"), rows=3000, seed=41)
-    config = TrainConfig(
-        data=files.leads,
-        schema_path=files.schema,
-        model_name=MODEL,
-        folds=2,
-        budget_seconds=0,
-        progress=False,
-    )
-    return files, train(config)
+    return train_small(tmp_path_factory.mktemp("retrain-train"), MODEL, seed=41)
 
 
 @pytest.fixture(scope="module")
