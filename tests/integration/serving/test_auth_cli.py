@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from live_server import wait_until_ready
 from typer.testing import CliRunner
 
 from leadscore.cli import app
@@ -93,7 +94,6 @@ def test_a_real_server_reads_the_keys_file_and_checks_keys(trained, tmp_path: Pa
     import socket
     import subprocess
     import sys
-    import time
 
     import httpx
 
@@ -118,16 +118,7 @@ def test_a_real_server_reads_the_keys_file_and_checks_keys(trained, tmp_path: Pa
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "leadscore serve did not become ready in 60 s"
-            time.sleep(0.2)
+        wait_until_ready(server, base)
         lead = {"lead_id": "L1", "page_views": 3}
         refused = httpx.post(f"{base}/v1/score", json=lead)
         assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")

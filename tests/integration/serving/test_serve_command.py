@@ -6,10 +6,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+from live_server import wait_until_ready
 
 
 def free_port() -> int:
@@ -34,16 +34,7 @@ def test_leadscore_serve_answers_on_loopback(trained, mlflow_home: Path) -> None
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "leadscore serve did not become ready in 60 s"
-            time.sleep(0.2)
+        wait_until_ready(server, base)
         scored = httpx.post(f"{base}/v1/score", json={"lead_id": "L1", "page_views": 3}).json()
         assert scored["lead_id"] == "L1" and scored["model_version"] == "1"
     finally:
