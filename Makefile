@@ -13,7 +13,7 @@ DEMO_KEYS = $(abspath $(DEMO_DIR))/keys.json
 LEADSCORE := $(CURDIR)/$(BIN)/leadscore
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser demo test lint typecheck unit integration format clean
+.PHONY: help install browser bench-tools demo test lint typecheck unit integration format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -24,9 +24,13 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
-browser: SUDO = $(if $(filter 0,$(shell id -u)),,sudo )
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo )
+
 browser: ## Install Debian's chromium for the e2e tests (tests/e2e) when missing; no browser is downloaded otherwise
 	@command -v chromium >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+bench-tools: ## Install Debian's wrk, the load generator bench/serve.py prefers (it falls back to a slower Python client)
+	@command -v wrk >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 install: $(BIN)/.installed browser ## Create the virtual environment, install pinned dependencies and Debian's chromium
 

@@ -1,10 +1,11 @@
 """Model quality: the default pipeline against the baselines a data scientist would try, on the same split.
 
     .venv/bin/python bench/quality.py --data LEADS.csv --schema SCHEMA.yaml [--holdout-fraction 0.25] [--truth truth.csv]
-        [--budget-seconds 60]
+        [--budget-seconds 60] [--seed 0 1 2]
 
 Prints ROC AUC, PR AUC, Brier, ECE, lift@10% and fit seconds per model, and each model's ROC AUC as a difference from
-the best baseline (and from the oracle when a truth file with true probabilities is given).
+the best baseline (and from the oracle when a truth file with true probabilities is given). Several `--seed`s repeat
+it on that many stratified holdout splits (a time split is the same for every seed) and add the mean table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -28,10 +30,11 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from features.clean import LeadCleaner
 from features.schema import LeadSchema, load_schema
 from training.config import TrainConfig
-from training.data import load_table, validate_leads
+from training.data import LabeledLeads, validate_leads
 from training.evaluate import expected_calibration_error, lift_at
 from training.fit import build_preprocessor, fit_model
 from training.split import holdout_split
+from training.table_file import load_table
 
 Fitter = Callable[
     [pd.DataFrame, np.ndarray, pd.Series | None, LeadSchema], Callable[[pd.DataFrame], np.ndarray]
@@ -68,19 +71,16 @@ def naive_bayes(frame: pd.DataFrame, y: np.ndarray, ts: pd.Series | None, schema
     return predict
 
 
-def logistic(frame: pd.DataFrame, y: np.ndarray, ts: pd.Series | None, schema: LeadSchema):  # type: ignore[no-untyped-def]
-    """One-hot logistic regression: log1p numbers with missing indicators, rare categories pooled."""
+def logistic(  # type: ignore[no-untyped-def]
+    frame: pd.DataFrame, y: np.ndarray, ts: pd.Series | None, schema: LeadSchema, log1p: bool = False
+):
+    """One-hot logistic regression: standardised numbers (log1p first if asked) with missing indicators."""
+    numbers = [SimpleImputer(strategy="median", add_indicator=True), StandardScaler()]
+    if log1p:
+        numbers.insert(0, FunctionTransformer(lambda x: np.sign(x) * np.log1p(np.abs(x))))
     columns = ColumnTransformer(
         [
-            (
-                "num",
-                make_pipeline(
-                    FunctionTransformer(lambda x: np.sign(x) * np.log1p(np.abs(x))),
-                    SimpleImputer(strategy="median", add_indicator=True),
-                    StandardScaler(),
-                ),
-                [*schema.numeric, *schema.boolean],
-            ),
+            ("num", make_pipeline(*numbers), [*schema.numeric, *schema.boolean]),
             (
                 "cat",
                 make_pipeline(
@@ -138,27 +138,21 @@ def leadscore_default(  # type: ignore[no-untyped-def]
 MODELS: dict[str, Fitter] = {
     "naive Bayes (Odoo-style)": naive_bayes,
     "logistic regression": logistic,
+    "logistic regression, log1p": partial(logistic, log1p=True),
     "LightGBM defaults": lightgbm_defaults,
     "leadscore default": leadscore_default,
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--schema", type=Path, required=True)
-    parser.add_argument("--holdout-fraction", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--truth", type=Path, help="CSV with the id column and true_probability (synthetic data)"
-    )
-    parser.add_argument("--budget-seconds", type=int, help="search budget of the default pipeline")
-    args = parser.parse_args()
-    models = {**MODELS, "leadscore default": partial(leadscore_default, budget_seconds=args.budget_seconds)}
+BASELINES = [name for name in MODELS if name != "leadscore default"]
+ORACLE = "oracle (true probability)"
 
-    schema = load_schema(args.schema)
-    leads = validate_leads(load_table(args.data), schema)
-    train, hold, how = holdout_split(leads.y, leads.timestamps, args.holdout_fraction, args.seed)
+
+def quality_table(
+    leads: LabeledLeads, schema: LeadSchema, models: dict[str, Fitter], args: argparse.Namespace, seed: int
+) -> pd.DataFrame:
+    """One holdout split (by `seed` when the split is stratified): every model fitted on the rest, scored on it."""
+    train, hold, how = holdout_split(leads.y, leads.timestamps, args.holdout_fraction, seed)
     ts = None if leads.timestamps is None else leads.timestamps.iloc[train].reset_index(drop=True)
     x_train, x_hold = (
         leads.frame.iloc[train].reset_index(drop=True),
@@ -166,14 +160,14 @@ def main() -> None:
     )
     y_train, y_hold = leads.y[train], leads.y[hold]
     print(
-        f"{args.data.name}: {len(train)} train / {len(hold)} holdout leads ({how} split), {y_hold.mean():.1%} converted"
+        f"{args.data.name}, seed {seed}: {len(train)} train / {len(hold)} holdout leads ({how} split), "
+        f"{y_hold.mean():.1%} converted"
     )
-
-    rows = []
+    rows: list[dict[str, Any]] = []
     if args.truth:
         truth = pd.read_csv(args.truth).set_index(schema.id)["true_probability"]
         oracle = truth.loc[x_hold[schema.id].to_numpy()].to_numpy()
-        rows.append({"model": "oracle (true probability)", "p": oracle, "seconds": 0.0})
+        rows.append({"model": ORACLE, "p": oracle, "seconds": 0.0})
     for name, fitter in models.items():
         start = time.perf_counter()
         predict = fitter(x_train, y_train, ts, schema)
@@ -193,11 +187,40 @@ def main() -> None:
             for r in rows
         ]
     ).set_index("model")
-    baselines = table.loc[["naive Bayes (Odoo-style)", "logistic regression", "LightGBM defaults"], "roc_auc"]
-    table["auc_vs_best_baseline"] = table["roc_auc"] - baselines.max()
+    table["auc_vs_best_baseline"] = table["roc_auc"] - float(table.loc[BASELINES, "roc_auc"].max())
     if args.truth:
-        table["auc_vs_oracle"] = table["roc_auc"] - table.loc["oracle (true probability)", "roc_auc"]
-    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+        table["auc_vs_oracle"] = table["roc_auc"] - float(table.loc[ORACLE, "roc_auc"])
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--schema", type=Path, required=True)
+    parser.add_argument("--holdout-fraction", type=float, default=0.2)
+    parser.add_argument(
+        "--seed", type=int, nargs="+", default=[0], help="holdout split seeds; several print a mean table too"
+    )
+    parser.add_argument(
+        "--truth", type=Path, help="CSV with the id column and true_probability (synthetic data)"
+    )
+    parser.add_argument("--budget-seconds", type=int, help="search budget of the default pipeline")
+    args = parser.parse_args()
+    models: dict[str, Fitter] = {
+        **MODELS,
+        "leadscore default": partial(leadscore_default, budget_seconds=args.budget_seconds),
+    }
+
+    schema = load_schema(args.schema)
+    leads = validate_leads(load_table(args.data), schema)
+    tables = []
+    for seed in args.seed:
+        tables.append(quality_table(leads, schema, models, args, seed))
+        print(tables[-1].to_string(float_format=lambda v: f"{v:.4f}"), flush=True)
+    if len(tables) > 1:
+        print(f"\nmean over seeds {', '.join(map(str, args.seed))}")
+        mean = pd.concat(tables).groupby(level=0, sort=False).mean()
+        print(mean.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 if __name__ == "__main__":

@@ -88,13 +88,13 @@ class LeadModel(PythonModel):
         matrix: np.ndarray = self.preprocessor.transform(leads)
         return matrix
 
-    def probability(self, leads: pd.DataFrame) -> np.ndarray:
-        """Calibrated conversion probability per lead."""
-        return self.calibration(self.scorer.raw(self.matrix(leads)))
+    def probability(self, leads: pd.DataFrame, threads: int | None = None) -> np.ndarray:
+        """Calibrated conversion probability per lead; `threads` caps the scorer's threads (None: all cores)."""
+        return self.calibration(self.scorer.raw(self.matrix(leads), threads))
 
-    def score_frame(self, leads: pd.DataFrame) -> pd.DataFrame:
+    def score_frame(self, leads: pd.DataFrame, threads: int | None = None) -> pd.DataFrame:
         """Lead id (when given), probability, score and grade per lead, in input order."""
-        probability = self.probability(leads)
+        probability = self.probability(leads, threads)
         scores = self.scale.score(probability)
         out = pd.DataFrame(
             {"probability": probability, "score": scores, "grade": self.scale.grade(scores)},

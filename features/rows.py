@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from features.clean import FALSE_WORDS, TRUE_WORDS, as_text
+from features.families import prepare_one_row
 from features.model import LeadModel
 
 NAN = math.nan
@@ -66,6 +67,10 @@ class RowEncoder:
         }
         self._cleaners = [(c, cleaners[schema.kind(c)]) for c in self.features]
         self._categories = [(j, c, self.codes[c]) for j, c in enumerate(self.features) if c in self.codes]
+        # per feature: its code table (None for numbers) and the code of a category it never saw
+        self._tables = [(self.codes.get(c), float(len(self.codes.get(c) or ()))) for c in self.features]
+        # the one-row scorer's lookup tables are built with the encoder, when the model loads (off the request path)
+        prepare_one_row(model.scorer)
 
     def _missing_text(self, value: Any) -> str | None:
         text = as_text(value)
@@ -120,7 +125,7 @@ class RowEncoder:
 
     def encode(self, leads: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, list[list[Any]]]:
         """The model's feature matrix for these leads, and their cleaned values (for reasons)."""
-        tables = [(self.codes.get(c), float(len(self.codes.get(c) or ()))) for c in self.features]
+        tables = self._tables
         cleaned = [self.clean(lead) for lead in leads]
         rows = [
             [
@@ -149,10 +154,10 @@ class RowScores:
 def score_rows(model: LeadModel, matrix: np.ndarray, contributions: bool, threads: int = 1) -> RowScores:
     """The scorer on a ready matrix: exactly `LeadModel.probability` and `LeadModel.contributions`, minus pandas."""
     scorer = model.scorer
-    probability = model.calibration(scorer.raw(matrix, threads))
     if not contributions:
-        return RowScores(probability, None, None)
-    contrib, baseline = scorer.explain(matrix, threads)
+        return RowScores(model.calibration(scorer.raw(matrix, threads)), None, None)
+    raw, contrib, baseline = scorer.raw_and_explain(matrix, threads)
+    probability = model.calibration(raw)
     slope = model.calibration.slope
     return RowScores(probability, contrib * slope, baseline * slope)
 
@@ -168,15 +173,17 @@ def top_reasons(
 
     Each reason always carries `unseen` (features.reasons adds it only when true).
     """
-    ranked = np.argsort(-contributions, kind="stable")
-    positive = [j for j in ranked[:top] if contributions[j] > 0]
-    negative = [j for j in ranked[::-1][:top] if contributions[j] < 0]
+    impacts = contributions.tolist()
+    # np.argsort(-contributions, kind="stable") in Python (stable too): a numpy call costs more than 25 values
+    ranked = sorted(range(len(impacts)), key=lambda j: -impacts[j])
+    positive = [j for j in ranked[:top] if impacts[j] > 0]
+    negative = [j for j in ranked[::-1][:top] if impacts[j] < 0]
 
     def reason(j: int) -> dict[str, Any]:
         return {
             "feature": features[j],
             "value": _json_value(values[j]),
-            "impact": round(float(contributions[j]), 4),
+            "impact": round(impacts[j], 4),
             "unseen": features[j] in unseen,
         }
 

@@ -25,7 +25,7 @@ from serving.settings import Settings
 from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome
 from serving.store.outcomes import BadOutcome, LeadNotFound, TransitionRefused, check
 from serving.store.tables import ID_LENGTH, Lead, Outcome
-from training.data import load_table
+from training.table_file import load_table
 
 OUTCOME_COLUMNS = ("lead_id", "outcome", "reason", "note", "actor", "at")
 

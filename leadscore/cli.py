@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from typer.exceptions import TyperException
 
 from leadscore import loop_cli
 from leadscore.keys_cli import keys_app
@@ -26,13 +27,16 @@ app.add_typer(keys_app, name="keys")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=code)
 
 
 def one_line_errors(command: F) -> F:
-    """Known input problems end the command with exit code 2 and one line saying what to fix."""
+    """Known input problems end the command with exit code 2 and one line saying what to fix.
+
+    Anything unexpected is one line too (exit code 1); the traceback is logged at debug level (`--verbose`).
+    """
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -48,6 +52,18 @@ def one_line_errors(command: F) -> F:
             _fail(str(error))
         except MlflowException as error:
             _fail(f"MLflow: {str(error.message).splitlines()[0]}")
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except MemoryError:
+            _fail("out of memory; try a smaller file or a machine with more memory", code=1)
+        except Exception as error:
+            logging.getLogger("leadscore").debug("unexpected error", exc_info=True)
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            _fail(
+                f"unexpected {type(error).__name__}: {first}".rstrip(": ")
+                + " (run with --verbose for the traceback)",
+                code=1,
+            )
 
     return wrapper  # type: ignore[return-value]
 

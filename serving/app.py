@@ -21,6 +21,7 @@ from serving.auth import Authorizer, check_exposure
 from serving.keys import FileKeyStore
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
+from serving.model_cache import ModelCache
 from serving.model_store import ModelStore, load
 from serving.requests import InvalidRequest
 from serving.routes import leads as lead_routes
@@ -62,10 +63,13 @@ def create_app(
     if keys is not None:
         keys.current()  # a malformed keys file stops the start, naming the problem
     check_exposure(settings.host, keys)
+    cache = ModelCache(settings.model_cache_dir, settings.tracking_uri) if settings.model_cache_dir else None
     store = store or ModelStore(
         uri=settings.model_uri,
         max_batch=settings.max_batch,
-        loader=partial(load, max_text=settings.max_text_length),
+        loader=partial(load, max_text=settings.max_text_length, cache=cache),
+        cache=cache,
+        registry_timeout=settings.registry_timeout,
     )
     lead_store = lead_store or open_lead_store(settings)
 
@@ -75,6 +79,8 @@ def create_app(
         await asyncio.to_thread(store.refresh)
         if store.current is None:
             log.error("starting without a model: %s", store.last_error)
+        elif store.degraded:
+            log.warning("starting degraded: %s", store.degraded)
         await asyncio.to_thread(migrate_lead_store, lead_store)
         watcher = (
             asyncio.create_task(watch(store, settings.watch_seconds)) if settings.watch_seconds else None

@@ -13,11 +13,14 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from features.model import LeadModel
 from features.rows import RowEncoder
+from serving.bounded_call import Bounded
+from serving.model_cache import ModelCache
 from serving.requests import MAX_TEXT, RequestModels, request_models
 from serving.scoring import group_columns, score_leads
 
@@ -79,10 +82,26 @@ def _first_line(error: BaseException) -> str:
     return (text.splitlines()[0] if text else type(error).__name__)[:300]
 
 
-def load(target: Target, max_batch: int, max_text: int = MAX_TEXT) -> LoadedModel:
-    """Load a version and prove the fast path scores its input example exactly as the pyfunc does."""
+def _answered(error: BaseException) -> bool:
+    """The registry was reached and said no (no such model, version or alias): not an outage."""
+    return isinstance(error, MlflowException) and error.error_code in {
+        "RESOURCE_DOES_NOT_EXIST",
+        "INVALID_PARAMETER_VALUE",
+    }
+
+
+def load(
+    target: Target, max_batch: int, max_text: int = MAX_TEXT, cache: ModelCache | None = None
+) -> LoadedModel:
+    """Load a version and prove the fast path scores its input example exactly as the pyfunc does.
+
+    With a cache, a registered version is loaded from its local copy (downloaded first when missing) and, once
+    verified, recorded as what its alias names, so a later start can serve it while the registry is down.
+    """
+    cached = cache is not None and target.name is not None
     try:
-        pyfunc = mlflow.pyfunc.load_model(target.load_uri)
+        source = str(cache.fetch(target)) if cache is not None and cached else target.load_uri
+        pyfunc = mlflow.pyfunc.load_model(source)
         model = pyfunc.unwrap_python_model()
     except Exception as error:  # any failure to load leaves this version unusable
         raise ModelRefused(f"cannot load {target.load_uri}: {_first_line(error)}") from error
@@ -103,6 +122,11 @@ def load(target: Target, max_batch: int, max_text: int = MAX_TEXT) -> LoadedMode
         raise
     except Exception as error:  # a model that cannot score its own example must not be served
         raise ModelRefused(f"{target.load_uri} fails on its input example: {_first_line(error)}") from error
+    if cache is not None and cached:
+        try:
+            cache.remember(target)
+        except OSError as error:  # a cache we cannot write costs the fallback, not the model
+            log.warning("cannot cache %s in %s: %s", target.load_uri, cache.root, error)
     return loaded
 
 
@@ -121,18 +145,30 @@ def verify(loaded: LoadedModel) -> None:
 
 @dataclass
 class ModelStore:
-    """Holds the served model; `refresh` loads a new version in the caller's thread and swaps in one assignment."""
+    """Holds the served model; `refresh` loads a new version in the caller's thread and swaps in one assignment.
+
+    When the registry cannot be reached and nothing is served yet, the copy in `cache` that the URI last named is
+    served instead, and the store says it is degraded (with the reason) until the registry answers again.
+    """
 
     uri: str
     max_batch: int
     loader: Callable[[Target, int], LoadedModel] = load
+    cache: ModelCache | None = None
+    registry_timeout: float = 10.0
     current: LoadedModel | None = None
+    served_from: str | None = None  # "registry" or "cache": where the served version was loaded from
+    degraded: str | None = None  # why the registry is out of reach while a model is served
     last_error: str | None = None
     last_checked: datetime | None = None
     swaps: int = 0
     failures: int = 0
-    _refused: str | None = None  # the version that failed, not retried until the alias moves
+    _refused: tuple[str, str] | None = None  # (version, why): not retried until the alias moves
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _resolve: Bounded[Target] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._resolve = Bounded(self.registry_timeout)
 
     @property
     def watches_alias(self) -> bool:
@@ -144,12 +180,16 @@ class ModelStore:
         with self._lock:
             self.last_checked = datetime.now(UTC)
             try:
-                target = resolve(self.uri)
+                target = self._resolve(lambda: resolve(self.uri))
             except Exception as error:  # registry down or alias missing: keep serving what we have
-                return self._failed(f"cannot resolve {self.uri}: {_first_line(error)}", None)
+                why = f"cannot resolve {self.uri}: {_first_line(error)}"
+                return self._failed(why, None) if _answered(error) else self._registry_down(why)
+            self.degraded = None
             if self.current is not None and self.current.version == target.version:
+                self.last_error = None
                 return False
-            if target.version == self._refused:
+            if self._refused is not None and target.version == self._refused[0]:
+                self.last_error = self._refused[1]
                 return False
             log.info("loading %s (version %s)", target.load_uri, target.version)
             try:
@@ -158,22 +198,61 @@ class ModelStore:
                 return self._failed(str(error), target.version)
             except Exception as error:  # whatever went wrong, the model being served stays
                 return self._failed(f"cannot load {target.load_uri}: {_first_line(error)}", target.version)
-            previous = self.current
-            self.current = loaded  # the swap: requests hold the object they started with
+            self._swap(loaded, "registry")
             self.last_error, self._refused = None, None
-            self.swaps += 1
-            log.info(
-                "serving %s version %s%s",
-                target.name or target.load_uri,
-                target.version,
-                f" (was {previous.version})" if previous else "",
-            )
             return True
+
+    def _swap(self, loaded: LoadedModel, source: str) -> None:
+        previous = self.current
+        self.current = loaded  # the swap: requests hold the object they started with
+        self.served_from = source
+        self.swaps += 1
+        log.info(
+            "serving %s version %s from the %s%s",
+            loaded.target.name or loaded.target.load_uri,
+            loaded.version,
+            source,
+            f" (was {previous.version})" if previous else "",
+        )
+
+    def _registry_down(self, why: str) -> bool:
+        """Keep what is served (degraded); with nothing served yet, serve the cached copy if there is one."""
+        if self.current is None:
+            cached, why = self._serve_cached(why)
+            if cached:
+                return True
+        else:
+            self.degraded = f"{why}; serving version {self.current.version} until the registry answers"
+        return self._failed(why, None)
+
+    def _serve_cached(self, why: str) -> tuple[bool, str]:
+        match = _REGISTRY_URI.fullmatch(self.uri)
+        if self.cache is None or match is None:
+            return False, f"{why}; no local model cache to fall back on"
+        name = match["name"]
+        target = self.cache.recall(name, match["alias"] or match["version"])
+        if target is None:
+            return False, f"{why}; no cached copy of {self.uri} in {self.cache.describe(name)}"
+        try:
+            loaded = self.loader(target, self.max_batch)
+        except Exception as error:  # a damaged copy: report it, keep trying the registry
+            return (
+                False,
+                f"{why}; the cached copy of version {target.version} is unusable: {_first_line(error)}",
+            )
+        self._swap(loaded, "cache")
+        self.last_error = why
+        self.degraded = (
+            f"{why}; serving the cached copy of version {target.version} until the registry answers"
+        )
+        log.warning("%s", self.degraded)
+        return True, why
 
     def _failed(self, why: str, version: str | None) -> bool:
         self.failures += 1
         self.last_error = why
-        self._refused = version
+        if version is not None:
+            self._refused = (version, why)
         serving = f"; still serving version {self.current.version}" if self.current else "; no model loaded"
         log.error("%s%s", why, serving)
         return False
@@ -183,4 +262,6 @@ class ModelStore:
             "watching": self.watches_alias,
             "last_checked": self.last_checked.isoformat() if self.last_checked else None,
             "last_error": self.last_error,
+            "degraded": self.degraded,
+            "served_from": self.served_from,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,21 @@ class Settings(BaseSettings):
         description="Where `leadscore serve` listens; beyond loopback only with API keys.",
     )
 
-    @field_validator("keys_file", mode="before")
+    model_cache_dir: Path | None = Field(
+        default_factory=lambda: default_model_cache(),
+        description="Local copies of the models served, used when the registry is unreachable at startup "
+        "(default $XDG_CACHE_HOME/leadscore/models or ~/.cache/leadscore/models; empty turns it off).",
+    )
+    registry_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds to wait for the MLflow registry before treating it as unreachable.",
+    )
+
+    @field_validator("keys_file", "model_cache_dir", mode="before")
     @classmethod
     def _empty_means_unset(cls, value: Any) -> Any:
-        """LEADSCORE_KEYS_FILE= (empty) is no keys file, not the current folder."""
+        """LEADSCORE_KEYS_FILE= (empty) is no keys file, not the current folder (and so for the model cache)."""
         return None if isinstance(value, str) and not value.strip() else value
 
     # the lead store (serving/store): leads, score history, outcomes
@@ -83,3 +95,9 @@ class Settings(BaseSettings):
         min_length=1,
         description="Reasons sales may give when rejecting a lead (JSON list).",
     )
+
+
+def default_model_cache() -> Path:
+    """The user's cache folder (XDG), where the service keeps local copies of the models it served."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "leadscore" / "models"

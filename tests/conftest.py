@@ -30,3 +30,12 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     from training.synthetic import write_synthetic
 
     return write_synthetic(tmp_path_factory.mktemp("synthetic"), rows=20_000, seed=7)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Servers and apps started by tests keep their local model copies here, never in the home directory."""
+    cache = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEADSCORE_MODEL_CACHE_DIR", str(cache))
+        yield cache

@@ -1,8 +1,15 @@
-"""Batch scoring of a lead file with a registered model: id, probability, score, grade and reasons per lead."""
+"""Batch scoring of a lead file with a registered model: id, probability, score, grade and reasons per lead.
+
+Chunks are scored on a thread per core, each with a single-threaded predict (the booster releases the GIL), while
+the main thread writes the answers in input order, so cleaning, encoding and writing overlap the booster's work.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import mlflow
@@ -12,7 +19,8 @@ from tqdm.auto import tqdm
 from features.model import LeadModel
 from features.reasons import reasons
 from training.config import tracking_uri
-from training.data import DataError, load_table
+from training.data import DataError
+from training.table_file import load_table
 
 CHUNK_ROWS = 50_000
 
@@ -27,15 +35,74 @@ def load_lead_model(uri: str) -> LeadModel:
 
 
 def score_frame(
-    model: LeadModel, leads: pd.DataFrame, with_reasons: bool = True, top: int = 3
+    model: LeadModel, leads: pd.DataFrame, with_reasons: bool = True, top: int = 3, threads: int | None = None
 ) -> pd.DataFrame:
-    """Scores for one chunk; reasons as JSON lists of {feature, value, impact}."""
-    out = model.score_frame(leads)
+    """Scores for one chunk, as `LeadModel.score_frame` gives them; reasons as JSON lists of {feature, value, impact}.
+
+    `threads` caps the booster's threads for this call (None: all cores).
+    """
+    out = model.score_frame(leads, threads)
     if with_reasons:
         found = reasons(model, leads, top=top)
         out["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
         out["reasons_negative"] = [json.dumps(r["negative"]) for r in found]
     return out
+
+
+def _check_columns(model: LeadModel, leads: pd.DataFrame, data: Path) -> None:
+    missing = [c for c in model.schema.features if c not in leads.columns]
+    if len(missing) == len(model.schema.features):
+        raise DataError(
+            f"{data} has none of the model's feature columns (e.g. {missing[0]!r}); wrong file or model?"
+        )
+
+
+def _write_scores(
+    model: LeadModel,
+    leads: pd.DataFrame,
+    out: Path,
+    pool: ThreadPoolExecutor,
+    workers: int,
+    with_reasons: bool,
+    progress: bool,
+) -> None:
+    """Score chunks on the pool and write each answer in input order as it comes; `out` appears only when all did."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    parquet = out.suffix.lower() == ".parquet"
+    parts: list[pd.DataFrame] = []
+    in_flight: deque[Future[pd.DataFrame]] = deque()
+    bar = tqdm(total=len(leads), desc="scoring", unit="lead", disable=not progress or len(leads) < CHUNK_ROWS)
+    written = 0
+
+    def write_next() -> None:
+        nonlocal written
+        scored = in_flight.popleft().result()
+        if parquet:
+            parts.append(scored)
+        else:
+            scored.to_csv(partial, index=False, header=written == 0, mode="a" if written else "w")
+        written += len(scored)
+        bar.update(len(scored))
+
+    try:
+        for start in range(0, len(leads), CHUNK_ROWS):
+            chunk = leads.iloc[start : start + CHUNK_ROWS]
+            in_flight.append(pool.submit(score_frame, model, chunk, with_reasons, threads=1))
+            if (
+                len(in_flight) > workers
+            ):  # one chunk waiting per core keeps them busy while this thread writes
+                write_next()
+        while in_flight:
+            write_next()
+        if parquet:
+            pd.concat(parts, ignore_index=True).to_parquet(partial, index=False)
+        partial.replace(out)
+    finally:
+        bar.close()
+        for future in in_flight:
+            future.cancel()
+        partial.unlink(missing_ok=True)
 
 
 def score_file(
@@ -45,23 +112,10 @@ def score_file(
     if out.suffix.lower() not in {".csv", ".parquet"}:
         raise DataError(f"--out {out}: use a .csv or .parquet file name")
     model = load_lead_model(uri)
+    # read after loading, not beside it: load_table sets warning filters, which are process-wide
     leads = load_table(data)
-    missing = [c for c in model.schema.features if c not in leads.columns]
-    if len(missing) == len(model.schema.features):
-        raise DataError(
-            f"{data} has none of the model's feature columns (e.g. {missing[0]!r}); wrong file or model?"
-        )
-    chunks = []
-    bar = tqdm(total=len(leads), desc="scoring", unit="lead", disable=not progress or len(leads) < CHUNK_ROWS)
-    for start in range(0, len(leads), CHUNK_ROWS):
-        chunk = leads.iloc[start : start + CHUNK_ROWS]
-        chunks.append(score_frame(model, chunk, with_reasons))
-        bar.update(len(chunk))
-    bar.close()
-    result = pd.concat(chunks, ignore_index=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        result.to_parquet(out, index=False)
-    else:
-        result.to_csv(out, index=False)
-    return len(result), model
+    _check_columns(model, leads, data)
+    workers = max(1, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers, thread_name_prefix="score") as pool:
+        _write_scores(model, leads, out, pool, workers, with_reasons, progress)
+    return len(leads), model

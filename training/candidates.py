@@ -33,6 +33,7 @@ LIGHTGBM_DEFAULTS: dict[str, Any] = {
 LOGISTIC_DEFAULTS: dict[str, Any] = {"C": 0.3, "knots": 4}
 NAIVE_BAYES_SMOOTHING = 0.1  # Odoo's: a value seen only among won leads still gets a finite lost frequency
 NAIVE_BAYES_BINS = 10
+POINT_MASS_SHARE = 0.05  # a minimum shared by this share of leads (no visits, 0 s on site) gets its own jump
 
 
 def lightgbm_params(params: dict[str, Any], seed: int, threads: int) -> dict[str, Any]:
@@ -66,8 +67,23 @@ def _levels(column: np.ndarray, kind: str, size: int) -> int:
     return max(top, size, 2 if kind == "boolean" else 1)
 
 
+def _above_point_mass(observed: np.ndarray) -> float | None:
+    """The smallest value above a heavy minimum (zero visits, zero seconds on site), or None without such a pile."""
+    lowest = observed.min()
+    above = observed[observed > lowest]
+    if not len(above) or np.mean(observed == lowest) < POINT_MASS_SHARE:
+        return None
+    return float(above.min())
+
+
 def _design_block(column: np.ndarray, kind: str, knots: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """One feature's logistic design columns (one-hot levels, or a spline in log1p) and how to read them back."""
+    """One feature's logistic design columns (one-hot levels, or a spline in log1p) and how to read them back.
+
+    Counts and durations often pile up at their minimum (no visit, zero seconds on site), and those leads can behave
+    unlike any others (they came in through another channel). Then the spline starts with an indicator of the pile
+    and the number clamped to the next value seen: the jump between them is one coefficient, shrunk as such, rather
+    than two steep opposing slopes that the penalty flattens.
+    """
     absent = np.isnan(column)
     if kind in ("categorical", "boolean"):
         levels = _levels(column, kind, 0)
@@ -76,19 +92,44 @@ def _design_block(column: np.ndarray, kind: str, knots: int) -> tuple[np.ndarray
         block[np.arange(len(column)), index] = 1.0
         return block, {"type": "table", "levels": levels}
     t = log_scale(np.where(absent, 0.0, column))
-    fill = float(np.median(t[~absent])) if (~absent).any() else 0.0
+    observed = t[~absent]
+    fill = float(np.median(observed)) if len(observed) else 0.0
     t = np.where(absent, fill, t)
+    jump = _above_point_mass(observed) if knots and len(observed) else None
     inner = np.zeros(0)
-    if knots and (~absent).any():
-        inner = np.unique(np.quantile(t[~absent], np.linspace(0, 1, knots + 2)[1:-1]))
+    if knots and len(observed):
+        inner = np.unique(np.quantile(observed, np.linspace(0, 1, knots + 2)[1:-1]))
+        inner = inner[inner > (observed.min() if jump is None else jump)]  # earlier hinges repeat a column
     hinge_knots = np.array([k for k in inner if np.sum(t > k) >= 10], dtype=float)
-    columns = [t, *(np.maximum(t - k, 0.0) for k in hinge_knots), absent.astype(float)]
-    return np.column_stack(columns), {
+    hinges = [np.maximum(t - k, 0.0) for k in hinge_knots]
+    start = [t] if jump is None else [np.maximum(t, jump), (t < jump).astype(float)]
+    return np.column_stack([*start, *hinges, absent.astype(float)]), {
         "type": "spline",
         "knots": hinge_knots,
+        "jump": None if jump is None else (float(observed.min()), jump),
         "fill": fill,
         "range": (t.min(), t.max()),
     }
+
+
+def _spline_term(w: np.ndarray, spec: dict[str, Any]) -> tuple[SplineTerm, float]:
+    """A spline block's weights as a `SplineTerm`, and the constant to add to the intercept so raw is unchanged."""
+    knots, fill = spec["knots"], spec["fill"]
+    jump = spec["jump"]
+    first = 1 if jump is None else 2
+    hinges = w[first : first + len(knots)]
+    at_fill = float(np.sum(hinges * np.maximum(fill - knots, 0.0))) + float(w[-1])
+    low, high = (float(v) for v in spec["range"])
+    if jump is None:
+        return SplineTerm(float(w[0]), knots, hinges.copy(), at_fill + float(w[0]) * fill, low, high), 0.0
+    # w0 * max(t, k) + w1 * [t < k] as slope * t + h * max(t - k, 0) + c, where the two agree at the pile and beyond k
+    lowest, k = jump
+    slope = -float(w[1]) / (k - lowest)
+    h = float(w[0]) - slope
+    shift = -h * k  # the spline is the design's value plus this
+    at_fill += float(w[0]) * max(fill, k) + float(w[1]) * (fill < k) + shift
+    term = SplineTerm(slope, np.concatenate([[k], knots]), np.concatenate([[h], hinges]), at_fill, low, high)
+    return term, -shift
 
 
 def fit_logistic(
@@ -112,11 +153,9 @@ def fit_logistic(
         if spec["type"] == "table":
             terms.append(TableTerm(table=w[:-1].copy(), missing=float(w[-1])))
             continue
-        knots = spec["knots"]
-        hinges = w[1 : 1 + len(knots)]
-        at_fill = w[0] * spec["fill"] + float(np.sum(hinges * np.maximum(spec["fill"] - knots, 0.0)))
-        low, high = (float(v) for v in spec["range"])
-        terms.append(SplineTerm(float(w[0]), knots, hinges.copy(), float(at_fill + w[-1]), low, high))
+        term, shift = _spline_term(w, spec)
+        terms.append(term)
+        intercept += shift
     return AdditiveScorer("logistic", intercept, terms).centered(matrix)
 
 

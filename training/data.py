@@ -1,22 +1,23 @@
-"""Loading a lead table and checking it against its schema before anything is trained."""
+"""Checking a lead table against its schema before anything is trained (reading the file: training/table_file.py)."""
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-from dataclasses import dataclass
-from pathlib import Path
+import logging
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from features.clean import LeadCleaner, to_numeric
-from features.schema import LabelMapping, LeadSchema, SchemaError
+from features.schema import LabelMapping, LeadSchema, SchemaError, parse_schema
 
-# Empty cells and the usual spellings of "no value"; "NA" is left alone because it is also a country code.
-MISSING_TOKENS = ["", "NaN", "nan", "NULL", "null", "None", "N/A", "n/a", "#N/A"]
+log = logging.getLogger(__name__)
+
 MIN_ROWS = 50
 MAX_TEXT_SHARE = 0.1
+MIN_DISTINCT_FOR_ID = 50
+ID_LIKE_SHARE = 0.5
 
 
 class DataError(ValueError):
@@ -31,44 +32,15 @@ class LabeledLeads:
     y: np.ndarray
     timestamps: pd.Series | None
     unlabeled: int
+    warnings: list[str] = field(default_factory=list)
 
 
-def file_digest(path: str | Path) -> str:
-    """sha256 of a file's bytes, logged so a run names exactly the data it saw."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def note_warning(warnings_: list[str], message: str) -> None:
+    log.warning(message)
+    warnings_.append(message)
 
 
-def load_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet lead table; CSV cells are read as text so typing is the schema's job."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-        elif suffix in {".csv", ".txt", ".gz"}:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=MISSING_TOKENS)
-        else:
-            raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty") from None
-    except pd.errors.ParserError as error:
-        raise DataError(f"{path}: malformed CSV ({str(error).strip().splitlines()[-1]})") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text; re-save the file as UTF-8") from None
-    except (OSError, ValueError) as error:
-        if isinstance(error, DataError):
-            raise
-        raise DataError(f"{path}: cannot be read ({str(error).strip().splitlines()[0]})") from None
-    if frame.empty:
-        raise DataError(f"{path}: the file has no rows")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+# ---- checking it against the schema ----
 
 
 def _require_columns(frame: pd.DataFrame, schema: LeadSchema) -> None:
@@ -82,22 +54,61 @@ def _require_columns(frame: pd.DataFrame, schema: LeadSchema) -> None:
             raise SchemaError(f"column {column!r} named in the schema is not in the data{hint}")
 
 
-def _labels(frame: pd.DataFrame, label: str | LabelMapping) -> pd.Series:
+def _most_common(values: pd.Series, top: int = 3) -> str:
+    """'yes' (120), 'no' (80) and 2 more values."""
+    counts = sorted(values.astype("string").value_counts().items(), key=lambda vc: (-vc[1], vc[0]))
+    named = ", ".join(f"{value!r} ({count:,})" for value, count in counts[:top])
+    return named + (f" and {len(counts) - top} more values" if len(counts) > top else "")
+
+
+def _unique_rows(frame: pd.DataFrame, id_column: str, notes: list[str]) -> pd.DataFrame:
+    """Rows repeated exactly are kept once (with a warning); one id with different rows is refused."""
+    ids = frame[id_column]
+    if not ids.duplicated().any():
+        return frame
+    exact = frame.duplicated()
+    if exact.any():
+        example = str(frame.loc[exact, id_column].iloc[0])
+        note_warning(
+            notes,
+            f"{int(exact.sum()):,} repeated rows (identical to an earlier row, e.g. lead {example!r}) kept once",
+        )
+        frame = frame.loc[~exact]
+    repeated = frame[id_column].duplicated(keep=False)
+    if repeated.any():
+        example = frame.loc[repeated, id_column].iloc[0]
+        rows = frame.loc[frame[id_column] == example]
+        differ = next(c for c in frame.columns if rows[c].nunique(dropna=False) > 1)
+        raise DataError(
+            f"id column {id_column!r} repeats {frame.loc[repeated, id_column].nunique():,} ids with different "
+            f"values (e.g. {str(example)!r}, which differs in {differ!r}); keep one row per lead"
+        )
+    return frame
+
+
+def _labels(frame: pd.DataFrame, label: str | LabelMapping, notes: list[str]) -> pd.Series:
     """0/1 per row, NaN for rows whose status is neither positive nor negative."""
     if isinstance(label, LabelMapping):
         status = frame[label.column].astype("string").str.strip()
+        folded = status.str.casefold()
         mapped = pd.Series(np.nan, index=frame.index)
-        mapped[status.isin(label.positive)] = 1.0
-        mapped[status.isin(label.negative)] = 0.0
+        mapped[folded.isin({v.strip().casefold() for v in label.positive})] = 1.0
+        mapped[folded.isin({v.strip().casefold() for v in label.negative})] = 0.0
+        other = status[status.notna() & mapped.isna()]
+        if len(other):
+            note_warning(
+                notes,
+                f"label {label.column!r}: {len(other):,} leads have a status in neither label.positive nor "
+                f"label.negative and are left out: {_most_common(other)}",
+            )
         return mapped
     values = frame[label]
     numbers = to_numeric(values)
     bad = values.notna() & ~numbers.isin([0.0, 1.0])
     if bad.any():
-        examples = sorted({str(v) for v in values[bad].head(50)})[:3]
         raise DataError(
-            f"label column {label!r} must hold 0/1, found {examples}; "
-            "map text statuses with label: {column, positive, negative}"
+            f"label column {label!r} must hold 0/1, found {_most_common(values[bad])}; for text statuses "
+            f"write label: {{column: {label}, positive: [...], negative: [...]}} in the schema"
         )
     return numbers
 
@@ -119,23 +130,23 @@ def _check_numeric(frame: pd.DataFrame, schema: LeadSchema) -> None:
 
 def validate_leads(frame: pd.DataFrame, schema: LeadSchema) -> LabeledLeads:
     """Check a table against its schema and return labelled leads, or raise one line naming the problem."""
+    notes: list[str] = []
     _require_columns(frame, schema)
     ids = frame[schema.id]
     empty = ids.isna() | (ids.astype("string").str.strip() == "")
     if empty.any():
         raise DataError(f"id column {schema.id!r} is empty in {int(empty.sum())} rows")
-    duplicated = ids[ids.duplicated()]
-    if len(duplicated):
-        raise DataError(
-            f"id column {schema.id!r} repeats {len(duplicated)} ids (e.g. {str(duplicated.iloc[0])!r}); "
-            "keep one row per lead"
-        )
+    frame = _unique_rows(frame, schema.id, notes)
     _check_numeric(frame, schema)
-    labels = _labels(frame, schema.label)
+    labels = _labels(frame, schema.label, notes)
     labeled = labels.notna()
     if labeled.sum() < MIN_ROWS:
+        seen = frame[schema.label_column].dropna()
+        found = (
+            f"; it holds {_most_common(seen)}" if isinstance(schema.label, LabelMapping) and len(seen) else ""
+        )
         raise DataError(
-            f"only {int(labeled.sum())} labelled leads in {schema.label_column!r}; need at least {MIN_ROWS}"
+            f"only {int(labeled.sum())} labelled leads in {schema.label_column!r}; need at least {MIN_ROWS}{found}"
         )
     y = labels[labeled].astype(int).to_numpy()
     if len(np.unique(y)) < 2:
@@ -150,4 +161,44 @@ def validate_leads(frame: pd.DataFrame, schema: LeadSchema) -> LabeledLeads:
         bad = int(timestamps.isna().sum() - raw.isna().sum())
         if bad > MAX_TEXT_SHARE * len(raw) or timestamps.isna().all():
             raise DataError(f"timestamp column {schema.timestamp!r} has {bad} values that are not dates")
-    return LabeledLeads(frame=kept, y=y, timestamps=timestamps, unlabeled=int((~labeled).sum()))
+    return LabeledLeads(
+        frame=kept, y=y, timestamps=timestamps, unlabeled=int((~labeled).sum()), warnings=notes
+    )
+
+
+def usable_schema(frame: pd.DataFrame, schema: LeadSchema) -> tuple[LeadSchema, list[str]]:
+    """The schema this model trains on: features without a value in `frame` are ignored (moved to `drop`).
+
+    Both they and categorical features holding a different value on nearly every lead (identifiers, free text:
+    too rare to learn from, so pooled as "other") are named in a warning.
+    """
+    notes: list[str] = []
+    cleaned = LeadCleaner(schema.to_dict()).fit(frame).transform(frame)
+    empty = [c for c in schema.features if cleaned[c].isna().all()]
+    for column in empty:
+        note_warning(
+            notes,
+            f"feature {column!r} has no usable value in any of the {len(frame):,} training leads "
+            "(empty, a placeholder or unreadable): ignored",
+        )
+    if len(empty) == len(schema.features):
+        raise DataError(f"no feature has a usable value in the {len(frame):,} training leads")
+    for column in schema.categorical:
+        filled = int(cleaned[column].notna().sum())
+        distinct = int(cleaned[column].nunique())
+        if distinct >= MIN_DISTINCT_FOR_ID and distinct > ID_LIKE_SHARE * filled:
+            note_warning(
+                notes,
+                f"feature {column!r} has {distinct:,} different values in {filled:,} training leads, like an "
+                "identifier or free text: values this rare are pooled, so the model learns little more than "
+                "whether it is filled in; move it to drop if it is an identifier",
+            )
+    if not empty:
+        return schema, notes
+    data = schema.to_dict()
+    for kind in ("numeric", "categorical", "boolean"):
+        data[kind] = [c for c in data.get(kind, []) if c not in empty]
+    data["drop"] = [*data.get("drop", []), *empty]
+    if "groups" in data:
+        data["groups"] = {g: [c for c in cols if c not in empty] for g, cols in data["groups"].items()}
+    return parse_schema(data), notes

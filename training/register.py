@@ -67,8 +67,48 @@ def input_example(model: LeadModel, leads: pd.DataFrame, rows: int = 5) -> pd.Da
     return as_signature_types(leads.head(rows), model.schema)
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:300]
+
+
+def verify_reload(model_uri: str, model: LeadModel, example: pd.DataFrame) -> None:
+    """Load the logged pyfunc back and score its input example: finite, in [0, 1] and equal to the trained model."""
+    try:
+        loaded = mlflow.pyfunc.load_model(model_uri)
+    except Exception as error:  # any failure to load means the artifact is unusable
+        raise RegistrationError(f"the logged model does not load back ({_first_line(error)})") from error
+    try:
+        scored = loaded.predict(example)
+        got = np.asarray(scored["probability"], dtype=float)
+    except Exception as error:
+        raise RegistrationError(
+            f"the reloaded model cannot score its input example ({_first_line(error)})"
+        ) from error
+    expected = model.score_frame(example)["probability"].to_numpy(dtype=float)
+    if got.shape != expected.shape:
+        raise RegistrationError(
+            f"the reloaded model gives {got.size} probabilities for {len(example)} example leads"
+        )
+    for who, values in (("reloaded", got), ("trained", expected)):
+        wrong = ~np.isfinite(values) | (values < 0) | (values > 1)
+        if wrong.any():
+            raise RegistrationError(
+                f"the {who} model gives {int(wrong.sum())} probabilities that are not in [0, 1] "
+                f"(e.g. {values[wrong][0]!r}) for its input example"
+            )
+    if not np.allclose(got, expected, rtol=0, atol=1e-12):
+        raise RegistrationError(
+            "the reloaded model scores its input example differently from the trained one "
+            f"(by up to {np.abs(got - expected).max():.3g})"
+        )
+
+
 def log_and_register(model: LeadModel, example: pd.DataFrame, name: str) -> str:
-    """Log the model to the active run, reload it, check it scores its example exactly, then register it."""
+    """Log the model to the active run, reload it, check it scores its example exactly, then register it.
+
+    Nothing is registered (no version, no alias moved) when the check fails: RegistrationError, one line.
+    """
     info = mlflow.pyfunc.log_model(
         name="model",
         python_model=model,
@@ -78,16 +118,9 @@ def log_and_register(model: LeadModel, example: pd.DataFrame, name: str) -> str:
         pip_requirements=[f"{p}=={version(p)}" for p in RUNTIME_PACKAGES],
     )
     try:
-        reloaded = mlflow.pyfunc.load_model(info.model_uri).predict(example)
-    except Exception as error:  # any failure to reload means the artifact is unusable
-        raise RegistrationError(f"the logged model does not reload: {error}") from error
-    expected = model.score_frame(example)
-    if not np.allclose(
-        reloaded["probability"].to_numpy(), expected["probability"].to_numpy(), rtol=0, atol=1e-12
-    ):
-        raise RegistrationError(
-            "the reloaded model scores its input example differently from the trained one"
-        )
+        verify_reload(info.model_uri, model, example)
+    except RegistrationError as error:
+        raise RegistrationError(f"{error}; nothing registered (run {info.run_id})") from error
     registered = mlflow.register_model(info.model_uri, name)
     return str(registered.version)
 

@@ -15,7 +15,7 @@ import pandas as pd
 from features.schema import dump_schema, load_schema
 from training import plots
 from training.config import TrainConfig, tracking_uri
-from training.data import file_digest, load_table, validate_leads
+from training.data import usable_schema, validate_leads
 from training.evaluate import Evaluation, evaluate
 from training.fit import FitResult, fit_model
 from training.leakage import check_leakage, single_feature_auc
@@ -23,6 +23,7 @@ from training.register import Registered, input_example, log_and_register, promo
 from training.report import log_report
 from training.select import cold_start_reason
 from training.split import holdout_split
+from training.table_file import file_digest, load_table
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,9 @@ def _log_artifacts(
 
 def train(config: TrainConfig) -> TrainOutcome:
     """Run one training job end to end; raises SchemaError/DataError (one line) before anything is logged."""
-    schema = load_schema(config.schema_path)
+    given_schema = load_schema(config.schema_path)
     table = load_table(config.data)
-    leads = validate_leads(table, schema)
+    leads = validate_leads(table, given_schema)
     train_rows, holdout_rows, split = holdout_split(
         leads.y, leads.timestamps, config.holdout_fraction, config.seed
     )
@@ -94,6 +95,8 @@ def train(config: TrainConfig) -> TrainOutcome:
     train_frame = leads.frame.iloc[train_rows].reset_index(drop=True)
     holdout_frame = leads.frame.iloc[holdout_rows].reset_index(drop=True)
     y_train, y_holdout = leads.y[train_rows], leads.y[holdout_rows]
+    schema, feature_notes = usable_schema(train_frame, given_schema)  # empty features are ignored
+    data_warnings = [*table.attrs.get("warnings", []), *leads.warnings, *feature_notes]
     cold_start = cold_start_reason(leads.y)  # Einstein-style minimum on all labelled leads
     if cold_start:
         log.warning(cold_start)
@@ -116,9 +119,15 @@ def train(config: TrainConfig) -> TrainOutcome:
                 "holdout_rows": len(holdout_rows),
                 "split": split,
                 "features": len(schema.features),
+                "data_encoding": table.attrs.get("encoding", ""),
             }
         )
-        mlflow.log_text(dump_schema(schema), "schema.yaml")
+        mlflow.log_text(dump_schema(given_schema), "schema.yaml")
+        ignored = [c for c in given_schema.features if c not in schema.features]
+        if ignored:
+            mlflow.set_tag("ignored_features", ", ".join(ignored)[:5000])
+        if data_warnings:
+            mlflow.set_tag("data_warnings", " | ".join(data_warnings)[:5000])
         mlflow.log_table(power.rename_axis("feature").reset_index(), "evaluation/single_feature_auc.json")
         if warnings:
             mlflow.set_tag("leakage_warnings", " | ".join(warnings)[:5000])

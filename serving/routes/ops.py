@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
 
 from serving.auth import requires
 from serving.deps import MetricsDep, StoreDep, no_model_detail
@@ -15,9 +16,20 @@ from serving.responses import Health, ModelInfo, Problem
 router = APIRouter(tags=["operations"])
 
 
+class ModelStatus(ModelInfo):
+    """The model being served and the watcher's view of the registry, including whether it is degraded."""
+
+    degraded: str | None = Field(
+        None, description="Why the service runs degraded (the registry is unreachable), null when it is not."
+    )
+    served_from: str | None = Field(
+        None, description="Where the served version was loaded from: 'registry', or 'cache' (the local copy)."
+    )
+
+
 @router.get(
     "/v1/model",
-    response_model=ModelInfo,
+    response_model=ModelStatus,
     responses={503: {"model": Problem}},
     dependencies=[requires("score", "sales")],
 )
@@ -60,12 +72,14 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def readyz(store: StoreDep) -> Any:
-    """Ready when a model is loaded; 503 with the reason otherwise."""
+    """Ready when a model is loaded ("degraded" with the reason when the registry is unreachable); 503 otherwise."""
     loaded = store.current
     if loaded is None:
         return JSONResponse(
             status_code=503, content=Health(status="not ready", detail=no_model_detail(store)).model_dump()
         )
+    if store.degraded:
+        return Health(status="degraded", model_version=loaded.version, detail=store.degraded)
     return Health(status="ready", model_version=loaded.version, detail=store.last_error)
 
 

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from leadscore.cli import app
 from serving.store import LeadStore, outcome_events, score_history
 from serving.store.tables import Lead, Outcome, Score
-from training.data import load_table
 from training.synthetic import write_synthetic
 from training.synthetic_outcomes import DemoSales, write_demo_sales
+from training.table_file import load_table
 from training.train import TrainOutcome
 
 MODEL = "ingest-leads"

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from leadscore.cli import app
 from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome, score_history
 from serving.store.tables import Lead
-from training.data import load_table
 from training.register import set_champion
 from training.synthetic import SyntheticFiles, write_synthetic
+from training.table_file import load_table
 from training.train import TrainOutcome
 
 MODEL = "rescore-leads"

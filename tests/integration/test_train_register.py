@@ -15,7 +15,7 @@ from features.clean import as_signature_types
 from features.schema import load_schema
 from training.batch import score_file
 from training.config import TrainConfig
-from training.data import load_table
+from training.table_file import load_table
 from training.train import TrainOutcome, train
 
 MODEL = "synthetic-leads"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from training.candidates import _design_block, fit_logistic, fit_naive_bayes
+from training.candidates import _above_point_mass, _design_block, fit_logistic, fit_naive_bayes
 
 NAN = np.nan
 
@@ -59,3 +59,34 @@ def test_logistic_terms_equal_the_regression_they_came_from() -> None:
     contrib, baseline = scorer.explain(matrix)
     np.testing.assert_allclose(baseline + contrib.sum(axis=1), expected, atol=1e-6)
     assert np.corrcoef(contrib[:, 2], np.nan_to_num(visits, nan=np.nanmedian(visits)))[0, 1] > 0.5
+
+
+def test_logistic_spline_jumps_above_a_pile_of_zeros() -> None:
+    # zero seconds on site converts well (another channel), a few seconds badly, long visits well again
+    rng = np.random.default_rng(2)
+    n = 4000
+    seconds = np.where(rng.random(n) < 0.3, 0.0, 1.0 + np.floor(rng.exponential(300.0, n)))
+    logit = np.where(seconds == 0, 1.0, -1.5 + 0.5 * np.log1p(seconds))
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    seconds[rng.random(n) < 0.05] = NAN
+    scorer = fit_logistic(seconds.reshape(-1, 1), y, ["numeric"], {"C": 1.0, "knots": 4})
+    zero, one, long = scorer.values(np.array([[0.0], [1.0], [2000.0]]))[:, 0]
+    assert (
+        zero - one > 1.5
+    )  # the true jump is 2.15; one penalised slope through zero and a second barely moves
+    assert long > one
+
+    design = _design_block(seconds, "numeric", 4)[0]
+    mean, std = design.mean(axis=0), design.std(axis=0)
+    reference = LogisticRegression(C=1.0, max_iter=2000).fit((design - mean) / std, y)
+    expected = reference.decision_function((design - mean) / std)
+    np.testing.assert_allclose(scorer.raw(seconds.reshape(-1, 1)), expected, atol=1e-6)
+
+
+def test_pile_at_the_minimum_is_found_only_when_heavy() -> None:
+    rng = np.random.default_rng(3)
+    counts = np.floor(rng.exponential(3.0, 1000)) + 1.0
+    assert _above_point_mass(np.log1p(counts)) == pytest.approx(np.log1p(2.0))  # many leads at the minimum 1
+    assert _above_point_mass(rng.normal(size=1000)) is None
+    counts[:600] = 0.0
+    assert _above_point_mass(np.log1p(counts)) == pytest.approx(np.log1p(counts[counts > 0].min()))

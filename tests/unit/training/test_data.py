@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from features.schema import LabelMapping, LeadSchema, SchemaError, parse_schema
-from training.data import DataError, file_digest, load_table, validate_leads
+from training.data import DataError, validate_leads
+from training.table_file import file_digest, load_table
 
 SCHEMA = parse_schema(
     {
@@ -93,7 +94,7 @@ def test_header_names_are_stripped(tmp_path: Path) -> None:
         ("leads.csv", b"", "empty"),
         ("leads.csv", b"lead_id,converted\n", "no rows"),
         ("leads.xlsx", b"lead_id,converted\n1,0\n", "unsupported file type '.xlsx'"),
-        ("leads.csv", "lead_id,city\n1,Bogot\u00e1\n".encode("latin-1"), "UTF-8"),
+        ("leads.csv", b"lead_id,city\n1,Bogot\x81\n", "neither UTF-8 nor Windows-1252"),
         ("leads.csv", b"lead_id,company,converted\n1,Acme,0\n2,Acme, Inc.,1\n", "malformed CSV"),
         ("leads.csv", b'lead_id,company\n1,"Acme\n2,Initech\n', "malformed CSV"),
         ("leads.parquet", b"PAR1 this is not parquet", "cannot be read"),
@@ -103,7 +104,7 @@ def test_header_names_are_stripped(tmp_path: Path) -> None:
         "empty",
         "header-only",
         "xlsx",
-        "latin-1",
+        "not-text",
         "unquoted-comma",
         "unclosed-quote",
         "bad-parquet",

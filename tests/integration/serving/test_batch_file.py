@@ -1,0 +1,78 @@
+"""`leadscore score` on a file: scored in chunks on threads, written in order, and nothing written when it fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.reasons import reasons
+from training import batch
+from training.data import DataError
+from training.table_file import load_table
+
+URI = "models:/serving-leads@champion"
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """3,000 leads in 8 chunks: more than the threads, so chunks queue and finish out of order."""
+    monkeypatch.setattr(batch, "CHUNK_ROWS", 400)
+
+
+def test_chunks_on_threads_write_what_one_pass_gives(
+    trained, lead_files, leads: pd.DataFrame, small_chunks, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    model = batch.load_lead_model(URI)
+    rows, _ = batch.score_file(
+        URI, lead_files.leads, tmp_path / "plain.csv", with_reasons=False, progress=False
+    )
+    assert rows == len(leads)
+    # byte for byte the CSV one pass of the pyfunc's own scoring writes
+    assert (tmp_path / "plain.csv").read_text() == model.score_frame(leads).to_csv(index=False)
+
+    batch.score_file(URI, lead_files.leads, tmp_path / "full.parquet", with_reasons=True, progress=False)
+    expected = model.score_frame(leads)
+    found = reasons(model, leads)
+    expected["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
+    expected["reasons_negative"] = [json.dumps(r["negative"]) for r in found]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "full.parquet"), expected)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"", "empty"), (b"lead_id,page_views\n", "no rows"), (b'lead_id,page_views\n"L1,3\n', "never closed")],
+    ids=["empty", "header-only", "open-quote"],
+)
+def test_unreadable_file_fails_as_loading_it_does_and_keeps_the_old_answer(
+    trained, tmp_path: Path, content: bytes, words: str
+) -> None:  # type: ignore[no-untyped-def]
+    data, out = tmp_path / "leads.csv", tmp_path / "scored.csv"
+    data.write_bytes(content)
+    out.write_text("yesterday's answer\n")
+    with pytest.raises(DataError) as scoring:
+        batch.score_file(URI, data, out, progress=False)
+    with pytest.raises(DataError) as loading:
+        load_table(data)
+    assert str(scoring.value) == str(loading.value)
+    assert words in str(scoring.value)
+    assert out.read_text() == "yesterday's answer\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv", "scored.csv"]
+
+
+def test_a_chunk_that_fails_leaves_no_partial_answer(
+    trained, lead_files, small_chunks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    score_frame = batch.score_frame
+
+    def fails_on_the_fifth(model, leads: pd.DataFrame, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if leads.index[0] == 1600:
+            raise DataError("chunk five cannot be scored")
+        return score_frame(model, leads, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "score_frame", fails_on_the_fifth)
+    with pytest.raises(DataError, match="chunk five"):
+        batch.score_file(URI, lead_files.leads, tmp_path / "scored.csv", with_reasons=False, progress=False)
+    assert list(tmp_path.iterdir()) == []
