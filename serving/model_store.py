@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from features.model import LeadModel
+from features.model_uri import registry_ref
 from features.rows import RowEncoder
 from serving.bounded_call import Bounded
 from serving.model_cache import ModelCache
@@ -25,8 +25,6 @@ from serving.requests import MAX_TEXT, RequestModels, request_models
 from serving.scoring import group_columns, score_leads
 
 log = logging.getLogger(__name__)
-
-_REGISTRY_URI = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[^/]+))")
 
 
 class ModelRefused(RuntimeError):
@@ -46,15 +44,15 @@ class Target:
 
 def resolve(uri: str) -> Target:
     """The version an alias or version URI names now (`runs:/` and paths are taken as they are)."""
-    match = _REGISTRY_URI.fullmatch(uri)
-    if not match:
+    parts = registry_ref(uri)
+    if parts is None:
         return Target(load_uri=uri, version=uri)
-    name, alias = match["name"], match["alias"]
+    name, alias = parts.name, parts.alias
     client = MlflowClient()
     found = (
         client.get_model_version_by_alias(name, alias)
         if alias
-        else client.get_model_version(name, match["version"])
+        else client.get_model_version(name, str(parts.version))
     )
     version = str(found.version)
     return Target(f"models:/{name}/{version}", version, name, alias, found.run_id)
@@ -172,8 +170,8 @@ class ModelStore:
 
     @property
     def watches_alias(self) -> bool:
-        match = _REGISTRY_URI.fullmatch(self.uri)
-        return bool(match and match["alias"])
+        parts = registry_ref(self.uri)
+        return bool(parts and parts.alias)
 
     def refresh(self) -> bool:
         """Load and swap in the version the URI names now, if it changed; True when a new model went live."""
@@ -226,11 +224,11 @@ class ModelStore:
         return self._failed(why, None)
 
     def _serve_cached(self, why: str) -> tuple[bool, str]:
-        match = _REGISTRY_URI.fullmatch(self.uri)
-        if self.cache is None or match is None:
+        parts = registry_ref(self.uri)
+        if self.cache is None or parts is None:
             return False, f"{why}; no local model cache to fall back on"
-        name = match["name"]
-        target = self.cache.recall(name, match["alias"] or match["version"])
+        name = parts.name
+        target = self.cache.recall(name, parts.ref)
         if target is None:
             return False, f"{why}; no cached copy of {self.uri} in {self.cache.describe(name)}"
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from features.model_uri import registry_ref
 from training.config import tracking_uri
 
 # Artifacts the training run logs (training/train.py) that the report shows; absent ones are reported as such.
@@ -34,7 +34,6 @@ TABLES = ("gains", "grades", "importance", "single_feature_auc")
 HTML_ARTIFACT = "report/model_report.html"
 MARKDOWN_ARTIFACT = "report/model_report.md"
 _PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"  # MLflow's only switch for it
-_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))$")
 
 
 class ReportError(ValueError):
@@ -67,10 +66,10 @@ class ReportInputs:
 
 def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
     """`models:/NAME/VERSION` or `models:/NAME@ALIAS` to (name, version, alias); anything else is a ReportError."""
-    match = _URI.match(uri.strip())
-    if not match:
+    parts = registry_ref(uri.strip())
+    if parts is None:
         raise ReportError(f"--model {uri!r}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
-    return match["name"], match["version"], match["alias"]
+    return parts.name, parts.version, parts.alias
 
 
 def resolve(client: MlflowClient, uri: str) -> ModelVersion:
