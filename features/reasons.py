@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -43,4 +44,71 @@ def reasons(model: LeadModel, leads: pd.DataFrame, top: int = 3) -> list[dict[st
             return item
 
         out.append({"positive": [reason(j) for j in positive], "negative": [reason(j) for j in negative]})
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    return None if isinstance(value, float) and value != value else value
+
+
+def top_reasons(
+    features: Sequence[str],
+    contributions: np.ndarray | list[float],
+    values: Sequence[Any],
+    unseen: Sequence[str],
+    top: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """One lead's `top` positive and negative reasons, ranked and rounded exactly as `features.reasons` does.
+
+    Each reason always carries `unseen` (features.reasons adds it only when true).
+    """
+    impacts = contributions.tolist() if isinstance(contributions, np.ndarray) else contributions
+    # np.argsort(-contributions, kind="stable") in Python: a numpy call costs more than 25 values (a reversed sort
+    # keeps ties in input order too)
+    ranked = sorted(range(len(impacts)), key=impacts.__getitem__, reverse=True)
+    positive = [j for j in ranked[:top] if impacts[j] > 0]
+    negative = [j for j in ranked[::-1][:top] if impacts[j] < 0]
+
+    def reason(j: int) -> dict[str, Any]:
+        return {
+            "feature": features[j],
+            "value": _json_value(values[j]),
+            "impact": round(impacts[j], 4),
+            "unseen": features[j] in unseen,
+        }
+
+    return {"positive": [reason(j) for j in positive], "negative": [reason(j) for j in negative]}
+
+
+def top_reasons_many(
+    features: Sequence[str],
+    contributions: np.ndarray,
+    columns: Sequence[Sequence[Any]],
+    unseen: Sequence[Sequence[str]],
+    top: int,
+) -> list[dict[str, list[dict[str, Any]]]]:
+    """`top_reasons` for every row of a batch at once: one ranking call, values read from per-feature columns."""
+    order = np.argsort(-contributions, axis=1, kind="stable")  # as `sorted` ranks one row: stable
+    ends = (order[:, :top], order[:, ::-1][:, :top])
+    picked = [(ranks.tolist(), np.take_along_axis(contributions, ranks, axis=1).tolist()) for ranks in ends]
+    (pos, pos_impacts), (neg, neg_impacts) = picked
+    out = []
+    for i, lead_unseen in enumerate(unseen):
+
+        def reason(
+            j: int, impact: float, i: int = i, lead_unseen: Sequence[str] = lead_unseen
+        ) -> dict[str, Any]:
+            return {
+                "feature": features[j],
+                "value": _json_value(columns[j][i]),
+                "impact": round(impact, 4),
+                "unseen": features[j] in lead_unseen,
+            }
+
+        out.append(
+            {
+                "positive": [reason(j, d) for j, d in zip(pos[i], pos_impacts[i], strict=True) if d > 0],
+                "negative": [reason(j, d) for j, d in zip(neg[i], neg_impacts[i], strict=True) if d < 0],
+            }
+        )
     return out

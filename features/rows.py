@@ -42,6 +42,13 @@ def parse_number(text: str) -> float:
     return float(pd.to_numeric(pd.Series([text], dtype=object), errors="coerce").iloc[0])
 
 
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return NAN
+
+
 def _is_typed_number(value: Any) -> bool:
     """True when a one-row frame of this value has a numeric or boolean dtype (cleaning then skips text rules)."""
     return isinstance(value, int | float)
@@ -66,6 +73,9 @@ class RowEncoder:
             "categorical": self.clean_category,
         }
         self._cleaners = [(c, cleaners[schema.kind(c)]) for c in self.features]
+        self._numeric = [schema.kind(c) == "numeric" for c in self.features]
+        # numbers whose text may be a placeholder (see clean_numeric): a batch re-checks only values equal to one
+        self._na_numbers = np.array(sorted({n for n in map(_float_or_nan, self.na_values) if n == n}))
         self._categories = [(j, c, self.codes[c]) for j, c in enumerate(self.features) if c in self.codes]
         # per feature: its code table (None for numbers) and the code of a category it never saw
         self._tables = [(self.codes.get(c), float(len(self.codes.get(c) or ()))) for c in self.features]
@@ -137,6 +147,60 @@ class RowEncoder:
         matrix = np.array(rows, dtype=np.float64).reshape(len(leads), len(self.features))
         return matrix, cleaned
 
+    def encode_columns(self, leads: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, list[list[Any]]]:
+        """`encode` for a batch, column by column: the same matrix, and the cleaned values per feature (not per lead).
+
+        A column of plain numbers becomes one numpy array; other columns clean and look up each distinct value
+        once. Every value is still cleaned by the per-value functions above, so both paths agree exactly.
+        """
+        matrix = np.empty((len(leads), len(self.features)))
+        columns: list[list[Any]] = []
+        for j, ((column, clean), (table, other)) in enumerate(zip(self._cleaners, self._tables, strict=True)):
+            raw = [lead.get(column) for lead in leads]
+            numbers = self._numbers(raw) if self._numeric[j] else None
+            if numbers is not None:
+                matrix[:, j] = numbers
+                columns.append(numbers.tolist())
+                continue
+            # each distinct value once, keyed with its type: 1, 1.0 and True are equal keys but may clean apart
+            done: dict[tuple[type, Any], tuple[Any, float]] = {}
+            for value in {(type(v), v) for v in raw}:
+                cleaned = clean(value[1])
+                code = cleaned if table is None else NAN if cleaned is None else table.get(cleaned, other)
+                done[value] = (cleaned, code)
+            pairs = [done[(type(v), v)] for v in raw]
+            matrix[:, j] = [code for _, code in pairs]
+            columns.append([cleaned for cleaned, _ in pairs])
+        return matrix, columns
+
+    def _numbers(self, raw: list[Any]) -> np.ndarray | None:
+        """A column of ints, floats and None as clean_numeric gives them, in one numpy call; None for anything else."""
+        if not set(map(type, raw)) <= {float, int, type(None)}:
+            return None
+        try:
+            numbers = np.array(raw, dtype=np.float64)  # None reads as NaN
+        except OverflowError:
+            return None
+        if len(self._na_numbers):
+            for i in np.flatnonzero(np.isin(numbers, self._na_numbers)).tolist():
+                numbers[i] = self.clean_numeric(raw[i])  # equal to a placeholder's number: its text decides
+        return numbers
+
+    def unseen_columns(self, matrix: np.ndarray) -> list[list[str]]:
+        """`unseen` for every row of an encoded matrix: a present category the model never kept has the 'other' code."""
+        if not self._categories:
+            return [[] for _ in range(len(matrix))]
+        positions = [j for j, _, _ in self._categories]
+        others = np.array([self._tables[j][1] for j in positions])
+        flags = matrix[:, positions] == others
+        out: list[list[str]] = [[] for _ in range(len(matrix))]
+        rows, found = np.nonzero(
+            flags
+        )  # row by row, each row's categories in model order (as `unseen` lists them)
+        for i, k in zip(rows.tolist(), found.tolist(), strict=True):
+            out[i].append(self._categories[k][1])
+        return out
+
     def unseen(self, values: list[Any]) -> list[str]:
         """Categorical features whose (present) value was rare or absent at training time: scored as 'other'."""
         return [c for j, c, codes in self._categories if values[j] is not None and values[j] not in codes]
@@ -160,31 +224,3 @@ def score_rows(model: LeadModel, matrix: np.ndarray, contributions: bool, thread
     probability = model.calibration(raw)
     slope = model.calibration.slope
     return RowScores(probability, contrib * slope, baseline * slope)
-
-
-def _json_value(value: Any) -> Any:
-    return None if isinstance(value, float) and value != value else value
-
-
-def top_reasons(
-    features: Sequence[str], contributions: np.ndarray, values: Sequence[Any], unseen: Sequence[str], top: int
-) -> dict[str, list[dict[str, Any]]]:
-    """One lead's `top` positive and negative reasons, ranked and rounded exactly as `features.reasons` does.
-
-    Each reason always carries `unseen` (features.reasons adds it only when true).
-    """
-    impacts = contributions.tolist()
-    # np.argsort(-contributions, kind="stable") in Python (stable too): a numpy call costs more than 25 values
-    ranked = sorted(range(len(impacts)), key=lambda j: -impacts[j])
-    positive = [j for j in ranked[:top] if impacts[j] > 0]
-    negative = [j for j in ranked[::-1][:top] if impacts[j] < 0]
-
-    def reason(j: int) -> dict[str, Any]:
-        return {
-            "feature": features[j],
-            "value": _json_value(values[j]),
-            "impact": round(impacts[j], 4),
-            "unseen": features[j] in unseen,
-        }
-
-    return {"positive": [reason(j) for j in positive], "negative": [reason(j) for j in negative]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -232,6 +233,10 @@ def serve(
     typer.echo(
         f"serving {settings.model_uri} on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True
     )
+    # the imported libraries' objects (mlflow, pandas, sklearn: ~300k) live as long as the process: kept out of the
+    # garbage collector's scans, which requests' allocations would otherwise trigger (the model loads after this)
+    gc.collect()
+    gc.freeze()
     uvicorn.run(service, host=host, port=port, log_level="warning")
 
 

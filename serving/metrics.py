@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import collections
+import threading
 import time
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,6 +48,40 @@ class ModelCollector(Collector):
         )
 
 
+class Distribution(Collector):
+    """A Prometheus histogram that takes a whole batch of values in a few numpy calls (prometheus_client's
+    `Histogram.observe` takes one value at a time, ~2 us each: milliseconds for a 1,000-lead batch)."""
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.bounds = list(buckets)
+        self._bounds = np.array(self.bounds)
+        self._counts = [0] * (len(self.bounds) + 1)  # per bucket (value <= bound), the last for +Inf
+        self._sum = 0.0
+        self._lock = threading.Lock()
+
+    def observe(self, values: Sequence[float]) -> None:
+        if len(values) == 1:
+            with self._lock:
+                self._counts[bisect_left(self.bounds, values[0])] += 1
+                self._sum += values[0]
+            return
+        found = np.bincount(np.searchsorted(self._bounds, values), minlength=len(self._counts)).tolist()
+        total = float(np.sum(values))
+        with self._lock:
+            self._counts = [a + b for a, b in zip(self._counts, found, strict=True)]
+            self._sum += total
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            counts, total = list(self._counts), self._sum
+        cumulative = np.cumsum(counts).tolist()
+        buckets = [(floatToGoString(b), c) for b, c in zip(self.bounds, cumulative, strict=False)]
+        buckets.append(("+Inf", cumulative[-1]))
+        yield HistogramMetricFamily(self.name, self.documentation, buckets=buckets, sum_value=total)
+
+
 class Metrics:
     """One registry per app, so several apps (tests) never share counters."""
 
@@ -62,12 +100,10 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.scores = Histogram(
-            "leadscore_score",
-            "Scores (0-100) given to leads.",
-            buckets=tuple(range(10, 101, 10)),
-            registry=self.registry,
+        self.scores = Distribution(
+            "leadscore_score", "Scores (0-100) given to leads.", buckets=tuple(range(10, 101, 10))
         )
+        self.registry.register(self.scores)
         self.grades = Counter(
             "leadscore_leads_scored", "Leads scored, by grade.", ["grade"], registry=self.registry
         )
@@ -85,11 +121,10 @@ class Metrics:
 
     def observe_scores(self, scored: list[dict[str, Any]]) -> None:
         if len(scored) == 1:  # the single-lead route: no counting pass
-            self.scores.observe(scored[0]["score"])
+            self.scores.observe([scored[0]["score"]])
             self.child(self.grades, scored[0]["grade"]).inc()
             return
-        for item in scored:
-            self.scores.observe(item["score"])
+        self.scores.observe([item["score"] for item in scored])
         for grade, count in collections.Counter(item["grade"] for item in scored).items():
             self.child(self.grades, grade).inc(count)
 

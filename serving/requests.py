@@ -7,10 +7,22 @@ given, so the row path cleans exactly what the batch path would have cleaned.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
+from pydantic_core import from_json
 
 from features.clean import FALSE_WORDS, TRUE_WORDS
 from features.schema import LeadSchema
@@ -76,6 +88,11 @@ class RequestModels:
     columns: tuple[str, ...]
     kinds: dict[str, str]
     keys: tuple[tuple[str, str], ...]  # (column, field name) pairs
+    max_batch: int
+    max_text: int
+    text_checks: dict[
+        str, Callable[[str], bool]
+    ]  # per numeric and boolean column: does its field take this text
 
     def as_dict(self, lead: BaseModel) -> dict[str, Any]:
         """A validated lead as {column: value as given}; omitted fields are None (missing)."""
@@ -101,7 +118,33 @@ def request_models(schema: LeadSchema, max_batch: int, max_text: int = MAX_TEXT)
     )
     batch.__doc__ = f"Up to {max_batch} leads to score in one request."
     keys = tuple((column, f"f{i}") for i, column in enumerate(columns))
-    return RequestModels(lead=lead, batch=batch, columns=columns, kinds=kinds, keys=keys)
+    checks = {
+        c: _accepts(fields[f"f{i}"][0]) for i, c in enumerate(columns) if kinds[c] in ("numeric", "boolean")
+    }
+    return RequestModels(
+        lead=lead,
+        batch=batch,
+        columns=columns,
+        kinds=kinds,
+        keys=keys,
+        max_batch=max_batch,
+        max_text=max_text,
+        text_checks=checks,
+    )
+
+
+def _accepts(annotation: Any) -> Callable[[str], bool]:
+    """Whether a field of this type takes a text value (a JSON string arrives as a Python str)."""
+    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+
+    def accepts(text: str) -> bool:
+        try:
+            adapter.validate_python(text)
+        except ValidationError:
+            return False
+        return True
+
+    return accepts
 
 
 class InvalidRequest(ValueError):
@@ -166,3 +209,68 @@ def parse_body(models: RequestModels, model: type[BaseModel], body: bytes) -> Ba
         if len(errors) > 1:
             detail += f" (and {len(errors) - 1} more)"
         raise InvalidRequest(422, detail, errors) from None
+
+
+def parse_leads(models: RequestModels, body: bytes, *, batch: bool) -> list[dict[str, Any]]:
+    """The leads of a body (one lead, or a batch's `leads`) as dicts of values as given; InvalidRequest otherwise.
+
+    One lead goes through the pydantic model. A batch whose every value is one its field takes as it is (numbers,
+    booleans, text; distinct texts of numeric and boolean fields through the field's own validator) passes a check
+    per column that costs a fraction of pydantic's per-lead validation; any other batch (a wrong type, bad JSON)
+    goes through the pydantic models, which accept what they always did and word every error. Either way the
+    values reach the encoder as sent.
+    """
+    if not batch:  # one lead: pydantic's validation of the bytes is quicker than checking columns of one
+        return [models.as_dict(parse_body(models, models.lead, body))]
+    try:
+        data = from_json(body, allow_inf_nan=False)
+    except ValueError:
+        data = None
+    leads = _typed_leads(models, data)
+    if leads is not None:
+        return leads
+    parsed = parse_body(models, models.batch, body)
+    return [models.as_dict(lead) for lead in parsed.leads]  # type: ignore[attr-defined]
+
+
+def _typed_leads(models: RequestModels, data: Any) -> list[dict[str, Any]] | None:
+    """A batch's leads when every field value is one its field takes as it is (a subset of what pydantic accepts)."""
+    if type(data) is not dict or len(data) != 1 or type(leads := data.get("leads")) is not list:
+        return None
+    if not 1 <= len(leads) <= models.max_batch:
+        return None
+    if any(type(lead) is not dict for lead in leads):
+        return None
+    for column, kind in models.kinds.items():
+        if not _typed(models, kind, column, [lead.get(column) for lead in leads]):
+            return None
+    return leads
+
+
+_FINITE_NUMBER = 1e308  # an int beyond this is no float; JSON's 1e400 arrives as inf
+_ALLOWED = {"numeric": {float, int, str}, "boolean": {bool, int, str}}
+
+
+def _typed(models: RequestModels, kind: str, column: str, values: list[Any]) -> bool:
+    """True when each value of a column is one pydantic takes for its field, checked per type and distinct text."""
+    types = set(map(type, values))
+    types.discard(type(None))
+    if not types <= _ALLOWED.get(kind, {str, int, float}):
+        return False
+    if float in types and not math.isfinite(sum(v for v in values if type(v) is float)):
+        return False  # inf, or finite values whose sum overflows: pydantic decides
+    if int in types and kind != "categorical" and kind != "id":
+        ints = [v for v in values if type(v) is int]
+        low, high = min(ints), max(ints)
+        if kind == "numeric" and not -_FINITE_NUMBER < low <= high < _FINITE_NUMBER:
+            return False
+        if kind == "boolean" and not 0 <= low <= high <= 1:
+            return False
+    if str in types:
+        texts = {v for v in values if type(v) is str}
+        if max(map(len, texts)) > models.max_text:
+            return False
+        if kind == "numeric" or kind == "boolean":  # numeric text and true/false words: the field's own check
+            check = models.text_checks[column]
+            return all(check(text) for text in texts)
+    return True

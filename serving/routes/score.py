@@ -6,15 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
 from serving.auth import GUARDED, SCORE, authorize
 from serving.deps import scoring_context
-from serving.requests import parse_body
-from serving.responses import BatchScores, LeadScore, Problem, RequestErrors
+from serving.requests import parse_leads
+from serving.responses import BatchScores, JSONBytes, LeadScore, Problem, RequestErrors
 from serving.scoring import score_leads
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -70,32 +69,31 @@ def _body(component: str) -> dict[str, Any]:
 
 
 @router.post("/score", response_model=LeadScore, responses=ERRORS, openapi_extra=_body("Lead"))
-async def score_one(request: Request) -> JSONResponse:
+async def score_one(request: Request) -> JSONBytes:
     """Score one lead; fields the model does not know are ignored, missing fields count as missing values."""
     reasons = wants_reasons(request)  # first, as FastAPI checks parameters before the route runs
     authorize(request, SCORE)  # inline, not a dependency: see serving/auth.py
     loaded, settings, metrics = scoring_context(request)
-    lead = parse_body(loaded.requests, loaded.requests.lead, await request.body())
+    leads = parse_leads(loaded.requests, await request.body(), batch=False)
     # one lead takes under a millisecond: scored on the event loop, where a thread hand-off would cost more
     scored = score_leads(
         loaded,
-        [loaded.requests.as_dict(lead)],
+        leads,
         top=settings.top_reasons,
         with_reasons=reasons,
         threads=settings.predict_threads,
     )
     metrics.observe_scores(scored)
-    return JSONResponse(scored[0])
+    return JSONBytes(scored[0])
 
 
 @router.post("/score/batch", response_model=BatchScores, responses=ERRORS, openapi_extra=_body("LeadBatch"))
-async def score_batch(request: Request) -> JSONResponse:
+async def score_batch(request: Request) -> JSONBytes:
     """Score many leads in one request, in order."""
     reasons = wants_reasons(request)
     authorize(request, SCORE)
     loaded, settings, metrics = scoring_context(request)
-    batch = parse_body(loaded.requests, loaded.requests.batch, await request.body())
-    leads = [loaded.requests.as_dict(lead) for lead in batch.leads]  # type: ignore[attr-defined]
+    leads = parse_leads(loaded.requests, await request.body(), batch=True)
     # a large batch takes a while: off the event loop, so other requests (and probes) keep flowing
     scored = await run_in_threadpool(
         score_leads,
@@ -106,4 +104,4 @@ async def score_batch(request: Request) -> JSONResponse:
         threads=settings.predict_threads,
     )
     metrics.observe_scores(scored)
-    return JSONResponse({"model_version": loaded.version, "count": len(scored), "scores": scored})
+    return JSONBytes({"model_version": loaded.version, "count": len(scored), "scores": scored})

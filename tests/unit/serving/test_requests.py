@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from features.schema import parse_schema
-from serving.requests import InvalidRequest, RequestModels, parse_body, request_models
+from serving.requests import (
+    InvalidRequest,
+    RequestModels,
+    _typed_leads,
+    parse_body,
+    parse_leads,
+    request_models,
+)
 
 SCHEMA = parse_schema(
     {
@@ -118,3 +126,53 @@ def test_the_json_schema_has_the_real_fields_types_and_groups(models: RequestMod
     assert "'Select'" in views["description"]
     assert {"type": "boolean"} in schema["properties"]["demo"]["anyOf"]
     assert schema["properties"]["source"]["description"].startswith("categorical feature (fit)")
+
+
+VALUES: list[Any] = [
+    None, 0, 1, 2, -1, 3.5, -0.0, 1e308, 10**309, True, False, "", " 12 ", "1e3", "Select", " n/a (unknown) ",
+    "yes", " No ", "checked", "1.0", "lots", "web", "x" * 13, [1], {"a": 1}, 10**30,
+]  # fmt: skip
+
+
+def batch_body(rng: np.random.Generator, leads: int) -> bytes:
+    """A batch drawing each field's value from VALUES (most fields, most of the time, a well-typed one)."""
+    typed = {"Prospect ID": ["L1", 7], "Page Views": [0, 3.5, None, 12], "demo": [True, False, 0, None],
+             "source": ["web", "ads", None], "schema": ["x", 7, None]}  # fmt: skip
+    out = []
+    for _ in range(leads):
+        lead = {}
+        for column, choices in typed.items():
+            pool = VALUES if rng.random() < 0.08 else choices
+            if rng.random() < 0.9:
+                lead[column] = pool[rng.integers(len(pool))]
+        out.append(lead)
+    return json.dumps({"leads": out, **({"extra": 1} if rng.random() < 0.02 else {})}).encode()
+
+
+def test_the_batch_fast_path_accepts_and_refuses_exactly_what_pydantic_does() -> None:
+    """Whatever the column check lets through is what the pydantic model gives (value and type, up to int -> float
+    for numbers); whatever it does not goes to pydantic, so errors are pydantic's word for word."""
+    models = request_models(SCHEMA, max_batch=20, max_text=12)
+    rng = np.random.default_rng(0)
+    fast = 0
+    for _ in range(400):
+        body = batch_body(rng, int(rng.integers(1, 25)))
+        try:
+            expected: Any = [models.as_dict(lead) for lead in parse_body(models, models.batch, body).leads]  # type: ignore[attr-defined]
+        except InvalidRequest as error:
+            expected = (error.status, error.detail)
+        try:
+            got: Any = parse_leads(models, body, batch=True)
+        except InvalidRequest as error:
+            got = (error.status, error.detail)
+        if isinstance(expected, tuple):
+            assert got == expected
+            continue
+        fast += _typed_leads(models, json.loads(body)) is not None
+        for lead, want in zip(got, expected, strict=True):
+            for column, value in want.items():
+                given = lead.get(column)
+                assert given == value, (column, given, value)
+                numbers = column == "Page Views" and type(given) is int and type(value) is float
+                assert type(given) is type(value) or numbers, (column, given, value)
+    assert fast > 100  # most bodies took the fast path

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from features.model import LeadModel
-from features.reasons import reasons
-from features.rows import RowEncoder, parse_number, score_rows, top_reasons
+from features.reasons import reasons, top_reasons, top_reasons_many
+from features.rows import RowEncoder, parse_number, score_rows
 
 MESSY: dict[str, list[Any]] = {
     "numeric": [None, math.nan, "", "Select", " 5 ", "5.0", "5", 5, 5.5, 0.1, -1, -0.0, True, False, "abc",
@@ -121,3 +121,58 @@ def test_unseen_lists_new_and_rare_categories_only(lead_model: LeadModel) -> Non
 )
 def test_numbers_are_read_as_pandas_reads_them(text: str, number: float) -> None:
     assert parse_number(text.strip()) == number or (math.isnan(number) and math.isnan(parse_number(text)))
+
+
+def assert_same_values(got: list[Any], want: list[Any]) -> None:
+    """Cleaned values: equal and of the same type, missing (None or NaN) matching missing."""
+    for a, b in zip(got, want, strict=True):
+        a_missing = a is None or (isinstance(a, float) and math.isnan(a))
+        b_missing = b is None or (isinstance(b, float) and math.isnan(b))
+        assert a_missing == b_missing and (a_missing or (a == b and type(a) is type(b))), (a, b)
+
+
+def typed_leads(raw: pd.DataFrame, n: int) -> list[dict[str, Any]]:
+    """Leads as an API client sends them: numbers as numbers (some -1, 5 and 2.5, which placeholders may name)."""
+    rng = np.random.default_rng(5)
+    out = []
+    for record in raw.head(n).to_dict("records"):
+        lead: dict[str, Any] = {}
+        for column, value in record.items():
+            try:
+                lead[column] = float(value) if value not in ("", None) else None
+            except (TypeError, ValueError):
+                lead[column] = value
+            if isinstance(lead[column], float) and rng.random() < 0.2:
+                lead[column] = [-1, 5, 2.5, -1.0, None][rng.integers(5)]
+        out.append(lead)
+    return out
+
+
+@pytest.mark.parametrize(
+    "placeholders", [None, frozenset(), frozenset({"Select", "", "-1", "5", "2.5", "True", "Retail"})]
+)
+def test_a_batch_encodes_column_by_column_as_lead_by_lead(
+    lead_model: LeadModel, raw_leads: pd.DataFrame, placeholders: frozenset[str] | None
+) -> None:
+    model = with_placeholders(lead_model, placeholders)
+    encoder = RowEncoder(model)
+    for leads in (messy_leads(model, raw_leads, 200, seed=7), typed_leads(raw_leads, 200)):
+        matrix, cleaned = encoder.encode(leads)
+        by_column, columns = encoder.encode_columns(leads)
+        assert_same(by_column, matrix)
+        for j, column in enumerate(columns):
+            assert_same_values(column, [row[j] for row in cleaned])
+        assert encoder.unseen_columns(by_column) == [encoder.unseen(row) for row in cleaned]
+
+
+def test_reasons_of_a_batch_are_each_leads_reasons(lead_model: LeadModel, raw_leads: pd.DataFrame) -> None:
+    encoder = RowEncoder(lead_model)
+    leads = messy_leads(lead_model, raw_leads, 200, seed=9)
+    matrix, columns = encoder.encode_columns(leads)
+    scored = score_rows(lead_model, matrix, contributions=True)
+    assert scored.contributions is not None
+    unseen = encoder.unseen_columns(matrix)
+    together = top_reasons_many(encoder.features, scored.contributions, columns, unseen, 3)
+    for i, got in enumerate(together):
+        values = [column[i] for column in columns]
+        assert got == top_reasons(encoder.features, scored.contributions[i], values, unseen[i], 3)
