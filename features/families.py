@@ -347,10 +347,10 @@ class AdditiveScorer:
 
     def explain_one(self, row: np.ndarray) -> tuple[float, list[float], float]:
         values = self._row_plan.values(row)
-        raw = self.intercept + float(
-            np.array([values]).sum(axis=1)[0]
-        )  # numpy's sum: its own (pairwise) order
-        return raw, [v - c for v, c in zip(values, self._center_list, strict=True)], self._baseline
+        # numpy's sum, in its own (pairwise) order, as `raw` sums a batch
+        total = float(np.array([values]).sum(axis=1)[0])
+        contributions = [v - c for v, c in zip(values, self._center_list, strict=True)]
+        return self.intercept + total, contributions, self._baseline
 
     def raw_and_explain(
         self, matrix: np.ndarray, threads: int | None = None

@@ -136,9 +136,8 @@ class TreeShapTable:
         rows = self._rows(row)
         # np.take along an axis is several times faster than fancy indexing for these small gathers
         if not contributions:
-            return float(
-                np.bincount(self._one_slot, weights=self._leaf_value.take(rows), minlength=1)[0]
-            ), None
+            leaves = self._leaf_value.take(rows)
+            return float(np.bincount(self._one_slot, weights=leaves, minlength=1)[0]), None
         amounts = np.take(self._one_amount, rows, axis=0).reshape(-1)
         out = np.bincount(self._one_add_to, weights=amounts, minlength=self.width + 3)
         out[self.width] = self.expected
