@@ -90,9 +90,8 @@ class RequestModels:
     keys: tuple[tuple[str, str], ...]  # (column, field name) pairs
     max_batch: int
     max_text: int
-    text_checks: dict[
-        str, Callable[[str], bool]
-    ]  # per numeric and boolean column: does its field take this text
+    # per numeric and boolean column: does its field take this text
+    text_checks: dict[str, Callable[[str], bool]]
 
     def as_dict(self, lead: BaseModel) -> dict[str, Any]:
         """A validated lead as {column: value as given}; omitted fields are None (missing)."""
