@@ -210,17 +210,15 @@ def parse_body(models: RequestModels, model: type[BaseModel], body: bytes) -> Ba
         raise InvalidRequest(422, detail, errors) from None
 
 
-def parse_leads(models: RequestModels, body: bytes, *, batch: bool) -> list[dict[str, Any]]:
-    """The leads of a body (one lead, or a batch's `leads`) as dicts of values as given; InvalidRequest otherwise.
+def parse_batch(models: RequestModels, body: bytes) -> list[dict[str, Any]]:
+    """A batch body's leads as dicts of values as given; InvalidRequest (as `parse_body` words it) otherwise.
 
-    One lead goes through the pydantic model. A batch whose every value is one its field takes as it is (numbers,
-    booleans, text; distinct texts of numeric and boolean fields through the field's own validator) passes a check
-    per column that costs a fraction of pydantic's per-lead validation; any other batch (a wrong type, bad JSON)
-    goes through the pydantic models, which accept what they always did and word every error. Either way the
-    values reach the encoder as sent.
+    A batch whose every value is one its field takes as it is (numbers, booleans, text; distinct texts of numeric
+    and boolean fields through the field's own validator) passes a check per column that costs a fraction of
+    pydantic's per-lead validation; any other batch (a wrong type, bad JSON) goes through the pydantic models, which
+    accept what they always did and word every error. Either way the values reach the encoder as sent. (One lead
+    goes through `parse_body`: for one, pydantic is the quicker check.)
     """
-    if not batch:  # one lead: pydantic's validation of the bytes is quicker than checking columns of one
-        return [models.as_dict(parse_body(models, models.lead, body))]
     try:
         data = from_json(body, allow_inf_nan=False)
     except ValueError:

@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 
 from serving.auth import GUARDED, SCORE, authorize
 from serving.deps import scoring_context
-from serving.requests import parse_leads
+from serving.requests import parse_batch, parse_body
 from serving.responses import BatchScores, JSONBytes, LeadScore, Problem, RequestErrors
 from serving.scoring import score_leads
 
@@ -74,7 +74,8 @@ async def score_one(request: Request) -> JSONBytes:
     reasons = wants_reasons(request)  # first, as FastAPI checks parameters before the route runs
     authorize(request, SCORE)  # inline, not a dependency: see serving/auth.py
     loaded, settings, metrics = scoring_context(request)
-    leads = parse_leads(loaded.requests, await request.body(), batch=False)
+    models = loaded.requests
+    leads = [models.as_dict(parse_body(models, models.lead, await request.body()))]
     # one lead takes under a millisecond: scored on the event loop, where a thread hand-off would cost more
     scored = score_leads(
         loaded,
@@ -93,7 +94,7 @@ async def score_batch(request: Request) -> JSONBytes:
     reasons = wants_reasons(request)
     authorize(request, SCORE)
     loaded, settings, metrics = scoring_context(request)
-    leads = parse_leads(loaded.requests, await request.body(), batch=True)
+    leads = parse_batch(loaded.requests, await request.body())
     # a large batch takes a while: off the event loop, so other requests (and probes) keep flowing
     scored = await run_in_threadpool(
         score_leads,

@@ -13,8 +13,8 @@ from serving.requests import (
     InvalidRequest,
     RequestModels,
     _typed_leads,
+    parse_batch,
     parse_body,
-    parse_leads,
     request_models,
 )
 
@@ -162,7 +162,7 @@ def test_the_batch_fast_path_accepts_and_refuses_exactly_what_pydantic_does() ->
         except InvalidRequest as error:
             expected = (error.status, error.detail)
         try:
-            got: Any = parse_leads(models, body, batch=True)
+            got: Any = parse_batch(models, body)
         except InvalidRequest as error:
             got = (error.status, error.detail)
         if isinstance(expected, tuple):
