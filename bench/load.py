@@ -89,7 +89,7 @@ def train_model(work: Path, rows: int) -> tuple[str, list[dict[str, Any]]]:
         schema_path=files.schema,
         model_name=MODEL,
         folds=2,
-        budget_seconds=0,
+        max_trials=1,
         progress=False,
     )
     cwd = os.getcwd()

@@ -15,6 +15,16 @@ from typer.exceptions import TyperException
 
 from leadscore import loop_cli
 from leadscore.keys_cli import keys_app
+from leadscore.train_options import (
+    AllowLeakyOption,
+    BudgetOption,
+    ExperimentOption,
+    FoldsOption,
+    HoldoutOption,
+    MaxTrialsOption,
+    ModelNameOption,
+    SeedOption,
+)
 
 app = typer.Typer(
     name="leadscore",
@@ -90,12 +100,16 @@ def generate(
     out: Annotated[Path, typer.Option(help="Folder for leads.csv, schema.yaml and truth.csv.")] = Path(
         "data"
     ),
+    drift: Annotated[
+        str,
+        typer.Option(help="Concept drift: none, or strong (base rate and two effects move over 18 months)."),
+    ] = "none",
 ) -> None:
     """Write a synthetic B2B lead table, its schema file and each lead's true conversion probability."""
     from training.synthetic import write_synthetic
 
     try:
-        files = write_synthetic(out, rows=rows, seed=seed, progress=True)
+        files = write_synthetic(out, rows=rows, seed=seed, progress=True, drift=drift)
     except ValueError as error:
         _fail(str(error))
     typer.echo(f"leads:  {files.leads}\nschema: {files.schema}\ntruth:  {files.truth}")
@@ -106,20 +120,16 @@ def generate(
 def train(
     data: Annotated[Path, typer.Option(help="Lead table (.csv or .parquet).")],
     schema: Annotated[Path, typer.Option(help="Lead schema YAML file.")],
-    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "lead-scoring",
-    model_name: Annotated[str, typer.Option(help="Registered model name.")] = "lead-scoring",
-    holdout_fraction: Annotated[float, typer.Option(help="Share of leads held out for evaluation.")] = 0.2,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds on the training part.")] = 4,
-    budget_seconds: Annotated[
-        int, typer.Option(help="Seconds for the hyperparameter search (0: each family's defaults only).")
-    ] = 60,
-    max_trials: Annotated[int, typer.Option(help="Most search trials per model family.")] = 40,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    allow_leaky: Annotated[
-        bool, typer.Option(help="Train even when a feature alone nearly decides the label (warns instead).")
-    ] = False,
+    experiment: ExperimentOption = "lead-scoring",
+    model_name: ModelNameOption = "lead-scoring",
+    holdout_fraction: HoldoutOption = 0.2,
+    folds: FoldsOption = 4,
+    budget_seconds: BudgetOption = 0.0,
+    max_trials: MaxTrialsOption = 40,
+    seed: SeedOption = 0,
+    allow_leaky: AllowLeakyOption = False,
 ) -> None:
-    """Validate, fit, calibrate, evaluate, log to MLflow and register; promote to @champion when at least as good."""
+    """Validate, check drift, fit and judge on a holdout, refit on every lead, register; promote when as good."""
     from pydantic import ValidationError
 
     from training.config import TrainConfig

@@ -10,6 +10,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from leadscore.train_options import (
+    AllowLeakyOption,
+    BudgetOption,
+    ExperimentOption,
+    FoldsOption,
+    HoldoutOption,
+    MaxTrialsOption,
+    ModelNameOption,
+    SeedOption,
+)
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 DatabaseOption = Annotated[
@@ -133,18 +144,14 @@ def retrain(
         typer.Option(help="Only outcomes recorded at or after this date or time (UTC if no zone)."),
     ] = None,
     min_outcomes: Annotated[int, typer.Option(min=1, help="Fewest leads with an outcome to train on.")] = 200,
-    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "lead-scoring",
-    model_name: Annotated[str, typer.Option(help="Registered model name.")] = "lead-scoring",
-    holdout_fraction: Annotated[float, typer.Option(help="Share of the newest leads held out.")] = 0.2,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds on the training part.")] = 4,
-    budget_seconds: Annotated[
-        float, typer.Option(help="Time for the hyperparameter search (0: each family's defaults only).")
-    ] = 60.0,
-    max_trials: Annotated[int, typer.Option(help="Most search trials per model family.")] = 40,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    allow_leaky: Annotated[
-        bool, typer.Option(help="Train even when a feature alone nearly decides the label (warns instead).")
-    ] = False,
+    experiment: ExperimentOption = "lead-scoring",
+    model_name: ModelNameOption = "lead-scoring",
+    holdout_fraction: HoldoutOption = 0.2,
+    folds: FoldsOption = 4,
+    budget_seconds: BudgetOption = 0.0,
+    max_trials: MaxTrialsOption = 40,
+    seed: SeedOption = 0,
+    allow_leaky: AllowLeakyOption = False,
     progress: ProgressOption = True,
 ) -> None:
     """Train a challenger on the outcomes sales recorded; promote it when at least as good as the champion."""

@@ -37,15 +37,29 @@ POINT_MASS_SHARE = 0.05  # a minimum shared by this share of leads (no visits, 0
 
 
 def lightgbm_params(params: dict[str, Any], seed: int, threads: int) -> dict[str, Any]:
-    return {"objective": "binary", "verbosity": -1, "seed": seed, "num_threads": threads, **params}
+    """LightGBM's settings for one fit: the same trees whatever the thread count (deterministic, column-wise)."""
+    return {
+        "objective": "binary",
+        "verbosity": -1,
+        "seed": seed,
+        "num_threads": threads,
+        "deterministic": True,
+        "force_col_wise": True,
+        **params,
+    }
 
 
 def lightgbm_dataset(
-    matrix: np.ndarray, y: np.ndarray, kinds: list[str], reference: lgb.Dataset | None = None
+    matrix: np.ndarray,
+    y: np.ndarray,
+    kinds: list[str],
+    reference: lgb.Dataset | None = None,
+    weight: np.ndarray | None = None,
 ) -> lgb.Dataset:
     return lgb.Dataset(
         matrix,
         label=y,
+        weight=weight,
         feature_name=[f"f{i}" for i in range(len(kinds))],
         categorical_feature=[i for i, kind in enumerate(kinds) if kind == "categorical"],
         reference=reference,
@@ -54,9 +68,14 @@ def lightgbm_dataset(
 
 
 def fit_lightgbm(
-    matrix: np.ndarray, y: np.ndarray, kinds: list[str], params: dict[str, Any], rounds: int
+    matrix: np.ndarray,
+    y: np.ndarray,
+    kinds: list[str],
+    params: dict[str, Any],
+    rounds: int,
+    weight: np.ndarray | None = None,
 ) -> LightGBMScorer:
-    booster = lgb.train(params, lightgbm_dataset(matrix, y, kinds), num_boost_round=rounds)
+    booster = lgb.train(params, lightgbm_dataset(matrix, y, kinds, weight=weight), num_boost_round=rounds)
     return LightGBMScorer(booster)
 
 
@@ -133,16 +152,24 @@ def _spline_term(w: np.ndarray, spec: dict[str, Any]) -> tuple[SplineTerm, float
 
 
 def fit_logistic(
-    matrix: np.ndarray, y: np.ndarray, kinds: list[str], params: dict[str, Any], seed: int = 0
+    matrix: np.ndarray,
+    y: np.ndarray,
+    kinds: list[str],
+    params: dict[str, Any],
+    seed: int = 0,
+    weight: np.ndarray | None = None,
 ) -> AdditiveScorer:
-    """L2 logistic regression on one-hot categories and linear splines of log1p numbers, as per-feature terms."""
+    """L2 logistic regression on one-hot categories and linear splines of log1p numbers, as per-feature terms.
+
+    Weights (recent leads counting more) are rescaled to average 1, so `C` means the same with or without them.
+    """
     blocks = [_design_block(matrix[:, j], kind, int(params["knots"])) for j, kind in enumerate(kinds)]
     design = np.column_stack([b for b, _ in blocks])
     mean, std = design.mean(axis=0), design.std(axis=0)
     std[std == 0] = 1.0
     fitted = LogisticRegression(C=float(params["C"]), max_iter=2000, random_state=seed)
     with threadpool_limits(1):  # BLAS threads fighting over two busy cores made this fit 20x slower
-        fitted.fit((design - mean) / std, y)
+        fitted.fit((design - mean) / std, y, sample_weight=None if weight is None else weight / weight.mean())
     weights = fitted.coef_[0] / std
     intercept = float(fitted.intercept_[0] - np.sum(weights * mean))
     terms: list[Term] = []
@@ -166,13 +193,17 @@ def _bin_edges(column: np.ndarray) -> np.ndarray:
     return np.unique(np.quantile(observed, np.linspace(0, 1, NAIVE_BAYES_BINS + 1)[1:-1]))
 
 
-def fit_naive_bayes(matrix: np.ndarray, y: np.ndarray, kinds: list[str]) -> AdditiveScorer:
+def fit_naive_bayes(
+    matrix: np.ndarray, y: np.ndarray, kinds: list[str], weight: np.ndarray | None = None
+) -> AdditiveScorer:
     """Odoo-style: per field, won and lost frequency of each value (numbers in deciles), 0.1 smoothing.
 
     A value's term is log P(value | won) - log P(value | lost); values never seen in training are ignored (0).
+    Weights (recent leads counting more, averaging 1) make the frequencies weighted counts.
     """
+    w = np.ones(len(y)) if weight is None else weight / weight.mean()
     won, lost = y == 1, y == 0
-    n_won, n_lost = max(int(won.sum()), 1), max(int(lost.sum()), 1)
+    n_won, n_lost = max(float(w[won].sum()), 1.0), max(float(w[lost].sum()), 1.0)
     terms: list[Term] = []
     for j, kind in enumerate(kinds):
         column = matrix[:, j]
@@ -185,8 +216,8 @@ def fit_naive_bayes(matrix: np.ndarray, y: np.ndarray, kinds: list[str]) -> Addi
             levels = len(edges) + 1
             level = np.searchsorted(edges, np.where(absent, 0.0, column), side="right")
         level = np.where(absent, levels, level)  # missing is a value of its own
-        counts_won = np.bincount(level[won], minlength=levels + 1).astype(float)
-        counts_lost = np.bincount(level[lost], minlength=levels + 1).astype(float)
+        counts_won = np.bincount(level[won], weights=w[won], minlength=levels + 1)
+        counts_lost = np.bincount(level[lost], weights=w[lost], minlength=levels + 1)
         seen = (counts_won + counts_lost) > 0
         ratio = np.log((counts_won + NAIVE_BAYES_SMOOTHING) / n_won) - np.log(
             (counts_lost + NAIVE_BAYES_SMOOTHING) / n_lost

@@ -26,11 +26,16 @@ class TrainConfig(BaseModel):
     model_name: str = "lead-scoring"
     holdout_fraction: float = Field(0.2, gt=0.0, lt=0.5)
     folds: int = Field(4, ge=2, le=10)
-    budget_seconds: int = Field(60, ge=0)
+    budget_seconds: float = Field(0.0, ge=0)  # 0: no wall-clock cap (the search is counted in trials)
     max_trials: int = Field(40, ge=1)
     seed: int = 0
     allow_leaky: bool = False
     progress: bool = True
+
+    @property
+    def search_cap(self) -> float | None:
+        """The optional wall-clock cap on the search, None when there is none."""
+        return self.budget_seconds or None
 
     def loggable(self) -> dict[str, str]:
         """Parameters for `mlflow.log_params` (paths as given, booleans as text)."""

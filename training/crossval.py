@@ -27,12 +27,17 @@ EARLY_STOPPING = 100
 
 @dataclass(frozen=True)
 class Fold:
-    """One fold's rows and their matrices, encoded by a preprocessor fitted on the fold's fitting rows only."""
+    """One fold's rows and their matrices, encoded by a preprocessor fitted on the fold's fitting rows only.
+
+    `weight` is the fold's say in averages over folds: in time, newer folds say more (they are closer to the leads
+    the model will score).
+    """
 
     fit_rows: np.ndarray
     valid_rows: np.ndarray
     fit_matrix: np.ndarray
     valid_matrix: np.ndarray
+    weight: float = 1.0
 
 
 @dataclass
@@ -42,18 +47,23 @@ class CVResult:
     oof_raw: np.ndarray
     fold_auc: list[float]
     rounds: list[int] = field(default_factory=list)
+    fold_weight: list[float] = field(default_factory=list)
 
     @property
     def roc_auc(self) -> float:
-        return float(np.mean(self.fold_auc))
+        """Mean fold ROC AUC, weighted by the folds' say (equal without time)."""
+        return float(np.average(self.fold_auc, weights=self.fold_weight or None))
 
 
 def prepare_folds(
-    frame: pd.DataFrame, splits: list[tuple[np.ndarray, np.ndarray]], preprocessor: Any
+    frame: pd.DataFrame,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    preprocessor: Any,
+    weights: list[float] | None = None,
 ) -> list[Fold]:
     """Each fold's matrices; `preprocessor(rows)` builds an unfitted pipeline sized for that many rows."""
     folds = []
-    for fit_rows, valid_rows in splits:
+    for k, (fit_rows, valid_rows) in enumerate(splits):
         pre: Pipeline = preprocessor(len(fit_rows)).fit(frame.iloc[fit_rows])
         folds.append(
             Fold(
@@ -61,6 +71,7 @@ def prepare_folds(
                 valid_rows,
                 pre.transform(frame.iloc[fit_rows]),
                 pre.transform(frame.iloc[valid_rows]),
+                1.0 if weights is None else weights[k],
             )
         )
     return folds
@@ -70,13 +81,28 @@ def kinds_of(schema: LeadSchema) -> list[str]:
     return [schema.kind(c) for c in schema.features]
 
 
+def _unit_mean(weight: np.ndarray | None) -> np.ndarray | None:
+    return None if weight is None else weight / weight.mean()
+
+
 def fit_fold(
-    family: str, params: dict[str, Any], fold: Fold, y: np.ndarray, kinds: list[str], seed: int, threads: int
+    family: str,
+    params: dict[str, Any],
+    fold: Fold,
+    y: np.ndarray,
+    kinds: list[str],
+    seed: int,
+    threads: int,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
-    """One fold: the family fitted on the fitting rows, log-odds on the validation rows (and LightGBM's rounds)."""
+    """One fold: the family fitted on the fitting rows, log-odds on the validation rows (and LightGBM's rounds).
+
+    `weight` (one per training row, or None) weights the fitting rows; validation is unweighted.
+    """
     y_fit, y_valid = y[fold.fit_rows], y[fold.valid_rows]
+    fit_weight = _unit_mean(None if weight is None else weight[fold.fit_rows])
     if family == "lightgbm":
-        train_set = lightgbm_dataset(fold.fit_matrix, y_fit, kinds)
+        train_set = lightgbm_dataset(fold.fit_matrix, y_fit, kinds, weight=fit_weight)
         valid_set = lightgbm_dataset(fold.valid_matrix, y_valid, kinds, reference=train_set)
         booster = lgb.train(
             lightgbm_params(params, seed, threads),
@@ -90,9 +116,9 @@ def fit_fold(
         return np.asarray(raw), best
     scorer: Scorer
     if family == "logistic":
-        scorer = fit_logistic(fold.fit_matrix, y_fit, kinds, params, seed)
+        scorer = fit_logistic(fold.fit_matrix, y_fit, kinds, params, seed, fit_weight)
     elif family == "naive_bayes":
-        scorer = fit_naive_bayes(fold.fit_matrix, y_fit, kinds)
+        scorer = fit_naive_bayes(fold.fit_matrix, y_fit, kinds, fit_weight)
     else:
         raise ValueError(f"unknown family {family!r}")
     return scorer.raw(fold.valid_matrix), 0
@@ -106,20 +132,26 @@ def cross_validate(
     kinds: list[str],
     seed: int = 0,
     threads: int = 1,
+    weight: np.ndarray | None = None,
 ) -> CVResult:
     oof = np.full(len(y), np.nan)
     aucs, rounds = [], []
     for fold in folds:
-        raw, best = fit_fold(family, params, fold, y, kinds, seed, threads)
+        raw, best = fit_fold(family, params, fold, y, kinds, seed, threads, weight)
         oof[fold.valid_rows] = raw
         aucs.append(float(roc_auc_score(y[fold.valid_rows], raw)))
         rounds.append(best)
-    return CVResult(oof, aucs, rounds if family == "lightgbm" else [])
+    return CVResult(oof, aucs, rounds if family == "lightgbm" else [], [f.weight for f in folds])
 
 
-def platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Slope and intercept mapping log-odds to calibrated log-odds (nearly unregularised logistic fit)."""
-    fitted = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
+def platt(raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> tuple[float, float]:
+    """Slope and intercept mapping log-odds to calibrated log-odds (nearly unregularised logistic fit).
+
+    `weight` lets recent leads count more, so the probabilities follow the present conversion rate.
+    """
+    fitted = LogisticRegression(C=1e6, max_iter=1000).fit(
+        raw.reshape(-1, 1), y, sample_weight=_unit_mean(weight)
+    )
     return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
 
 
@@ -129,6 +161,6 @@ def calibrated_log_loss(raw: np.ndarray, y: np.ndarray) -> float:
     return float(log_loss(y, 1.0 / (1.0 + np.exp(-(slope * raw + intercept))), labels=[0, 1]))
 
 
-def fold_auc(raw: np.ndarray, y: np.ndarray, folds: list[Fold]) -> float:
-    """Mean ROC AUC over the validation folds: pooled OOF AUC would mix folds' score scales."""
-    return float(np.mean([roc_auc_score(y[f.valid_rows], raw[f.valid_rows]) for f in folds]))
+def fold_aucs(raw: np.ndarray, y: np.ndarray, folds: list[Fold]) -> list[float]:
+    """ROC AUC on each validation fold: pooled OOF AUC would mix folds' score scales."""
+    return [float(roc_auc_score(y[f.valid_rows], raw[f.valid_rows])) for f in folds]

@@ -1,4 +1,9 @@
-"""Fitting the scorer: candidate families searched and compared by cross-validation, the winner refit, calibrated."""
+"""Fitting the scorer: recency weighting and families chosen on cross-validation folds, the choice refit, calibrated.
+
+`fit_model` fits on the rows it is given (the training part) so that a holdout can judge it honestly; `refit` then
+fits the same choice on every labelled lead (training part and holdout together), which is what gets registered:
+under drift the newest leads, the holdout, are the most valuable ones.
+"""
 
 from __future__ import annotations
 
@@ -16,23 +21,32 @@ from features.families import BlendScorer, Scorer
 from features.model import Calibration, LeadModel
 from features.scale import ScoreScale
 from features.schema import LeadSchema
-from training.candidates import FAMILIES, fit_lightgbm, fit_logistic, fit_naive_bayes, lightgbm_params
+from training.candidates import (
+    FAMILIES,
+    LOGISTIC_DEFAULTS,
+    fit_lightgbm,
+    fit_logistic,
+    fit_naive_bayes,
+    lightgbm_params,
+)
 from training.crossval import kinds_of, platt, prepare_folds
 from training.evaluate import expected_calibration_error
+from training.recency import Recency, calibration_half_life, choose_recency, recency_weights
 from training.search import Candidate, search
 from training.select import COLD_START_FAMILY, Selection, cold_start_reason, select
 from training.split import cv_folds
 
 log = logging.getLogger(__name__)
 # OpenMP threads spin while waiting: on small tables and busy 2-core machines one thread is several times faster.
+# LightGBM's trees do not depend on the thread count (training.candidates.lightgbm_params).
 THREADS_FROM_ROWS = 100_000
-DEFAULT_BUDGET_SECONDS = 60
 DEFAULT_MAX_TRIALS = 40
+REFIT_ROUNDS = 1.1  # the refit sees more leads than any fold did: a few more boosting rounds
 
 
 @dataclass
 class FitResult:
-    """The fitted model plus what the fit learned along the way (for logging)."""
+    """The model fitted on the given rows plus what the fit learned along the way (for logging and `refit`)."""
 
     model: LeadModel
     oof_probability: np.ndarray
@@ -40,10 +54,18 @@ class FitResult:
     oof_labels: np.ndarray
     candidates: dict[str, Candidate]
     selection: Selection
+    recency: Recency
     params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    folds: int = 4
+
+    @property
+    def oof_raw(self) -> np.ndarray:
+        """The chosen scorer's out-of-fold log-odds on `oof_rows` (for calibrating a refit)."""
+        return self.selection.oof_raw[self.oof_rows]
 
     def cv_metrics(self) -> dict[str, float]:
-        """Each compared family's (and the chosen blend's) cross-validated ROC AUC and log loss, for MLflow."""
+        """Each compared family's (and the blend's) cross-validated ROC AUC and log loss, for MLflow."""
         y = self.oof_labels
         return {
             **{
@@ -66,19 +88,69 @@ def build_preprocessor(schema: LeadSchema, rows: int) -> Pipeline:
     )
 
 
-def _refit(
-    candidate: Candidate, matrix: np.ndarray, y: np.ndarray, kinds: list[str], seed: int, threads: int
+def _threads(rows: int) -> int:
+    return 1 if rows < THREADS_FROM_ROWS else 0
+
+
+def _fit_family(
+    candidate: Candidate,
+    matrix: np.ndarray,
+    y: np.ndarray,
+    kinds: list[str],
+    seed: int,
+    weight: np.ndarray | None,
 ) -> Scorer:
-    """The family refit on all training rows with its chosen setting."""
+    """One family fitted on all these rows with its chosen setting."""
+    unit = None if weight is None else weight / weight.mean()
     if candidate.family == "lightgbm":
-        # all training rows are a little more than any fold saw: scale the rounds accordingly
-        rounds = max(1, int(np.median(candidate.cv.rounds) * 1.1))
-        candidate.params["num_boost_round"] = rounds
+        rounds = int(candidate.params["num_boost_round"])
         params = {k: v for k, v in candidate.params.items() if k != "num_boost_round"}
-        return fit_lightgbm(matrix, y, kinds, lightgbm_params(params, seed, threads), rounds)
+        return fit_lightgbm(matrix, y, kinds, lightgbm_params(params, seed, _threads(len(y))), rounds, unit)
     if candidate.family == "logistic":
-        return fit_logistic(matrix, y, kinds, candidate.params, seed)
-    return fit_naive_bayes(matrix, y, kinds)
+        return fit_logistic(matrix, y, kinds, candidate.params, seed, unit)
+    return fit_naive_bayes(matrix, y, kinds, unit)
+
+
+def _scorer(
+    fit_families: list[str],
+    selection: Selection,
+    candidates: dict[str, Candidate],
+    matrix: np.ndarray,
+    y: np.ndarray,
+    kinds: list[str],
+    seed: int,
+    weight: np.ndarray | None,
+) -> Scorer:
+    parts = [_fit_family(candidates[f], matrix, y, kinds, seed, weight) for f in fit_families]
+    if len(parts) == 1:
+        return parts[0]
+    return BlendScorer(parts, selection.weights, selection.offset)
+
+
+def _calibrated_model(
+    schema: LeadSchema,
+    preprocessor: Pipeline,
+    scorer: Scorer,
+    raw: np.ndarray,
+    y: np.ndarray,
+    timestamps: pd.Series | None,
+    half_life_days: float | None,
+    info: dict[str, Any],
+) -> tuple[LeadModel, np.ndarray]:
+    """The model with Platt calibration fitted on `raw` (scores of leads its fit never saw), recent ones first."""
+    weight = recency_weights(timestamps, calibration_half_life(timestamps, half_life_days))
+    slope, intercept = platt(raw, y, weight)
+    calibration = Calibration(slope=slope, intercept=intercept)
+    probability = calibration(raw)
+    model = LeadModel(
+        schema=schema,
+        preprocessor=preprocessor,
+        scorer=scorer,
+        calibration=calibration,
+        scale=ScoreScale.fit(probability),
+        info=info,
+    )
+    return model, probability
 
 
 def fit_model(
@@ -89,18 +161,20 @@ def fit_model(
     *,
     folds: int = 4,
     seed: int = 0,
-    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    budget_seconds: float | None = None,
     max_trials: int = DEFAULT_MAX_TRIALS,
     families: tuple[str, ...] = FAMILIES,
     cold_start: bool | None = None,
     info: dict[str, Any] | None = None,
     progress: bool = True,
 ) -> FitResult:
-    """Search each family by cross-validation, select (or blend), refit on all training rows, calibrate on OOF.
+    """Choose recency weighting and family by cross-validation, fit the choice on these rows, calibrate on OOF.
 
     `cold_start` (default: decided by the minimum-data rule on these rows) fits naive Bayes alone, untuned.
-    `progress` logs each family's search and the choice at INFO (else DEBUG).
+    `progress` logs each step at INFO (else DEBUG). Same data, schema and seed give the same model (no wall clock
+    is involved unless `budget_seconds` caps the search).
     """
+    level = logging.INFO if progress else logging.DEBUG
     if cold_start is None:
         reason = cold_start_reason(y)
         if reason:
@@ -108,10 +182,18 @@ def fit_model(
         cold_start = reason is not None
     if cold_start:
         families = (COLD_START_FAMILY,)
-    threads = 1 if len(frame) < THREADS_FROM_ROWS else 0
+    threads = _threads(len(frame))
     kinds = kinds_of(schema)
     splits = list(cv_folds(y, timestamps, folds, seed))
-    prepared = prepare_folds(frame, splits, lambda rows: build_preprocessor(schema, rows))
+    fold_weights = None if timestamps is None else [float(k + 1) for k in range(len(splits))]
+    prepared = prepare_folds(frame, splits, lambda rows: build_preprocessor(schema, rows), fold_weights)
+    recency = (
+        Recency(None, {}, "cold start: every lead counts the same")
+        if cold_start
+        else choose_recency(prepared, y, kinds, timestamps, LOGISTIC_DEFAULTS, seed, threads)
+    )
+    log.log(level, "recency: %s", recency.reason)
+    weight = recency_weights(timestamps, recency.half_life_days)
     candidates = search(
         list(families),
         prepared,
@@ -121,39 +203,103 @@ def fit_model(
         max_trials=max_trials,
         seed=seed,
         threads=threads,
-        log_level=logging.INFO if progress else logging.DEBUG,
+        weight=weight,
+        log_level=level,
     )
+    for candidate in candidates.values():
+        if candidate.family == "lightgbm":
+            candidate.params["num_boost_round"] = max(1, int(np.median(candidate.cv.rounds) * REFIT_ROUNDS))
     selection = select(candidates, y, prepared)
-    log.log(logging.INFO if progress else logging.DEBUG, "chose %s: %s", selection.name, selection.reason)
+    log.log(level, "chose %s: %s", selection.name, selection.reason)
 
     preprocessor = build_preprocessor(schema, len(frame))
     matrix = preprocessor.fit_transform(frame)
-    parts = [_refit(candidates[f], matrix, y, kinds, seed, threads) for f in selection.families]
-    scorer: Scorer = parts[0] if len(parts) == 1 else BlendScorer(parts, selection.weights, selection.offset)
+    scorer = _scorer(selection.families, selection, candidates, matrix, y, kinds, seed, weight)
     oof_rows = np.flatnonzero(~np.isnan(selection.oof_raw))
-    slope, intercept = platt(selection.oof_raw[oof_rows], y[oof_rows])
-    calibration = Calibration(slope=slope, intercept=intercept)
-    oof_probability = calibration(selection.oof_raw[oof_rows])
+    oof_ts = None if timestamps is None else timestamps.iloc[oof_rows].reset_index(drop=True)
     model_info = {
         **(info or {}),
         "family": selection.name,
         "selection": selection.table,
         "selection_reason": selection.reason,
+        "recency": {"half_life_days": recency.half_life_days, "cv_roc_auc": recency.table},
+        "recency_reason": recency.reason,
     }
     if cold_start:
         model_info["cold_start"] = True
-    model = LeadModel(
-        schema=schema,
-        preprocessor=preprocessor,
-        scorer=scorer,
-        calibration=calibration,
-        scale=ScoreScale.fit(oof_probability),
-        info=model_info,
+    model, oof_probability = _calibrated_model(
+        schema,
+        preprocessor,
+        scorer,
+        selection.oof_raw[oof_rows],
+        y[oof_rows],
+        oof_ts,
+        recency.half_life_days,
+        model_info,
     )
     params = {
         "family": selection.name,
         "cv_folds": len(splits),
+        "half_life_days": "none" if recency.half_life_days is None else f"{recency.half_life_days:.1f}",
         **{f"{f}_{k}": v for f in selection.families for k, v in candidates[f].params.items()},
         **{f"{f}_trials": c.trials for f, c in candidates.items()},
     }
-    return FitResult(model, oof_probability, oof_rows, y[oof_rows], candidates, selection, params)
+    return FitResult(
+        model, oof_probability, oof_rows, y[oof_rows], candidates, selection, recency, params, seed, folds
+    )
+
+
+def refit(
+    fit: FitResult,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    timestamps: pd.Series | None,
+    calibration_raw: np.ndarray,
+    calibration_y: np.ndarray,
+    calibration_timestamps: pd.Series | None,
+    info: dict[str, Any] | None = None,
+) -> tuple[LeadModel, np.ndarray]:
+    """The same choice (families, settings, blend weights, recency) fitted on `frame`, every labelled lead.
+
+    Calibration is fitted on `calibration_raw`: log-odds of leads scored by models that never saw them (the
+    training part's out-of-fold scores and the holdout's scores from `fit.model`), recent ones counting more.
+    Returns the model and the calibrated probabilities of those leads.
+    """
+    schema = fit.model.schema
+    kinds = kinds_of(schema)
+    recency = fit.recency
+    if timestamps is not None and not fit.model.info.get("cold_start"):
+        # The recipe, not its outcome, is what the holdout judged: the newest leads are where drift shows, so the
+        # half-life is chosen again on time folds over every labelled lead.
+        splits = list(cv_folds(y, timestamps, fit.folds, fit.seed))
+        prepared = prepare_folds(
+            frame,
+            splits,
+            lambda rows: build_preprocessor(schema, rows),
+            [float(k + 1) for k in range(len(splits))],
+        )
+        recency = choose_recency(
+            prepared, y, kinds, timestamps, LOGISTIC_DEFAULTS, fit.seed, _threads(len(y))
+        )
+        del prepared
+    preprocessor = build_preprocessor(schema, len(frame))
+    matrix = preprocessor.fit_transform(frame)
+    weight = recency_weights(timestamps, recency.half_life_days)
+    families = fit.selection.families
+    scorer = _scorer(families, fit.selection, fit.candidates, matrix, y, kinds, fit.seed, weight)
+    model_info = {
+        **fit.model.info,
+        "recency": {"half_life_days": recency.half_life_days, "cv_roc_auc": recency.table},
+        "recency_reason": recency.reason,
+        **(info or {}),
+    }
+    return _calibrated_model(
+        schema,
+        preprocessor,
+        scorer,
+        calibration_raw,
+        calibration_y,
+        calibration_timestamps,
+        recency.half_life_days,
+        model_info,
+    )

@@ -214,3 +214,28 @@ def grade_figure(grades: pd.DataFrame) -> Figure:
     ax.set_title("Conversion rate by grade")
     ax.grid(alpha=0.3, axis="y")
     return fig
+
+
+def drift_figure(features: pd.DataFrame, bands: dict[str, float], top: int = 15) -> Figure:
+    """PSI per feature of the newest leads against the older ones (DriftReport.features), largest on top, with a
+    line at each band's lower bound; flagged features take their band's colour, the rest (stable or noise) blue."""
+    shown = features.sort_values("psi", ascending=False, kind="stable").head(top)
+    psi = shown["psi"].to_numpy(dtype=float)
+    band = shown["band"].where(shown["flagged"].astype(bool), "")
+    colors = band.map({"alert": "tab:red", "watch": _POSITIVE}).fillna(_MODEL).tolist()
+    fig = _figure()
+    ax = fig.add_subplot()
+    positions = np.arange(len(shown))
+    bars = ax.barh(positions, psi, color=colors)
+    ax.bar_label(bars, fmt="%.2f", padding=2, fontsize=8)
+    ax.set_yticks(positions, shown["feature"].astype(str).tolist(), fontsize=8 if len(shown) > 12 else 10)
+    ax.invert_yaxis()
+    for i, (name, value) in enumerate(sorted(bands.items(), key=lambda b: b[1])):
+        ax.axvline(value, color="black", ls=":" if i == 0 else "--", lw=1, label=f"{name} (PSI {value:g})")
+    ax.set_xlim(0, max([*bands.values(), *psi, 0.01]) * 1.15)
+    ax.set_xlabel("PSI, newest leads against older ones")
+    ax.set_title(f"Drift per feature (top {len(shown)} of {len(features)})")
+    if bands:
+        ax.legend(loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return fig

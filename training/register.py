@@ -1,4 +1,4 @@
-"""Registering a trained model in MLflow: log as pyfunc, prove it reloads, register, set aliases, promote."""
+"""Registering a trained model in MLflow: log as pyfunc, prove it reloads, register, set aliases (gate: gate.py)."""
 
 from __future__ import annotations
 
@@ -130,39 +130,6 @@ def champion_version(client: MlflowClient, name: str) -> str | None:
         return str(client.get_model_version_by_alias(name, CHAMPION).version)
     except MlflowException:
         return None
-
-
-def promote(name: str, version: str, new_auc: float, holdout: pd.DataFrame, y: np.ndarray) -> Registered:
-    """Alias the new version @challenger; move @champion to it when it is at least as good on the same holdout."""
-    from sklearn.metrics import roc_auc_score
-
-    client = MlflowClient()
-    client.set_registered_model_alias(name, CHALLENGER, version)
-    current = champion_version(client, name)
-    if current is None:
-        client.set_registered_model_alias(name, CHAMPION, version)
-        return Registered(name, version, True, "no champion yet")
-    try:
-        champion = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
-        needs = champion.unwrap_python_model().schema
-        absent = [c for c in needs.features if c not in holdout.columns]
-        if absent:
-            raise ValueError(f"the holdout has no column {absent[0]!r}")
-        typed = as_signature_types(holdout, needs)
-        champion_auc = float(roc_auc_score(y, champion.predict(typed)["probability"]))
-    except Exception as error:  # a champion that cannot score this holdout cannot be compared
-        why = str(error).splitlines()[0][:200]
-        return Registered(
-            name, version, False, f"champion v{current} cannot score this holdout ({why}); promote by hand"
-        )
-    if new_auc >= champion_auc:
-        client.set_registered_model_alias(name, CHAMPION, version)
-        return Registered(
-            name, version, True, f"holdout ROC AUC {new_auc:.4f} >= champion v{current} {champion_auc:.4f}"
-        )
-    return Registered(
-        name, version, False, f"holdout ROC AUC {new_auc:.4f} < champion v{current} {champion_auc:.4f}"
-    )
 
 
 def set_champion(name: str, version: str) -> None:

@@ -1,4 +1,14 @@
-"""Synthetic B2B leads shaped like a CRM export, with each lead's true conversion probability (the oracle)."""
+"""Synthetic B2B leads shaped like a CRM export, with each lead's true conversion probability (the oracle).
+
+The lead source mix always drifts (covariate drift). `drift="strong"` adds concept drift, as campaigns, pricing and
+a new sales team bring: the conversion rate climbs from about 6% to about 30%, the `requested_demo` effect fades
+(only a decision maker's demo still counts: a self-serve plan makes demos optional), and the penalty for free mail
+turns into a bonus (small teams buying that plan sign up with it). The change is a regime shift, smooth in the
+creation time: it starts around month 7, is half done at month 10 and nearly complete by month 13, so the newest
+leads live in a new, stable world that a model can learn from the newest training leads (a trend that never stops
+would leave even a perfect model of the latest leads behind the oracle). It draws no randomness, so both settings
+give the same leads for a seed and differ only in the outcome and the oracle.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +26,7 @@ END = np.datetime64("2026-11-01T00:00:00", "s")  # exclusive: the last lead is o
 MIN_ROWS = 100
 
 # Source: share (logit), share drift over the 18 months, conversion effect, interest shift, missingness push.
-# Drift moves only the mix (covariate drift); the mapping from a lead's columns to its probability never changes.
+# The share drift moves only the mix (covariate drift); concept drift is in DRIFTS, and no source effect drifts.
 SOURCES: dict[str, tuple[float, float, float, float, float]] = {
     "web form": (0.8, -0.3, 0.25, 0.1, -0.3),
     "paid search": (0.5, 0.9, -0.15, 0.0, 0.0),
@@ -46,10 +56,26 @@ COUNTRY = {
 }  # fmt: skip
 SENIORITY = {"Intern": (0.06, -1.0), "Individual Contributor": (0.38, -0.3), "Manager": (0.26, 0.2),
              "Director": (0.15, 0.45), "VP": (0.08, 0.55), "C-Level": (0.07, 0.4)}  # fmt: skip
-EMAIL = {"corporate": 0.3, "free": -0.45, "education": -0.7, "disposable": -1.5}
+EMAIL = {"corporate": 0.3, "free": -0.45, "education": -0.7, "disposable": -1.5}  # DRIFTS move "free"
 FREE_BY_SIZE = np.array([0.45, 0.25, 0.12, 0.07, 0.05, 0.04])
 LOST = ["Closed Lost", "Disqualified", "Nurturing", "Unresponsive"]
 BOOL_FORMATS = np.array([["false", "true"], ["0", "1"], ["FALSE", "TRUE"]])
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How far three coefficients of the true logit have moved from their base values, at START and at END."""
+
+    intercept: tuple[float, float] = (0.0, 0.0)
+    requested_demo: tuple[float, float] = (0.0, 0.0)  # on the demo effect: 0.9, +0.6 from a decision maker
+    free_email: tuple[float, float] = (0.0, 0.0)  # on EMAIL["free"]
+
+
+# Strong: base logit -3.8 -> -5.2 .. -2.2; demo effect 0.9 -> 1.6 .. 0.0; free mail -0.45 -> -1.05 .. +0.85.
+DRIFTS = {
+    "none": Drift(),
+    "strong": Drift(intercept=(-1.4, 1.6), requested_demo=(0.7, -0.9), free_email=(-0.6, 1.3)),
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +89,18 @@ class SyntheticFiles:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+SHIFT_MONTH, SHIFT_WIDTH = 10.0, 1.2  # the regime shift's midpoint and pace, in months since START
+
+
+def _moved(change: tuple[float, float], t: np.ndarray) -> np.ndarray:
+    """A coefficient's change at each lead's creation time: `start` before the shift, `end` after it."""
+    start, end = change
+    months = 18.0 * np.asarray(t, dtype=float)
+    done = _sigmoid((months - SHIFT_MONTH) / SHIFT_WIDTH)
+    first, last = _sigmoid(np.array([-SHIFT_MONTH, 18.0 - SHIFT_MONTH]) / SHIFT_WIDTH)
+    return start + (end - start) * (done - first) / (last - first)
 
 
 def _choose_rows(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
@@ -119,20 +157,26 @@ def _assign_campaigns(
     return chosen
 
 
-def generate_leads(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    """Return the raw lead table (as exported, strings and placeholders included) and each lead's true probability."""
+def generate_leads(rows: int, seed: int, drift: str = "none") -> tuple[pd.DataFrame, pd.Series]:
+    """Return the raw lead table (as exported, strings and placeholders included) and each lead's true probability.
+
+    The probability is the one at the lead's own creation time, concept drift included.
+    """
+    if drift not in DRIFTS:
+        raise ValueError(f"drift must be one of {', '.join(DRIFTS)}, got {drift!r}")
     if rows < MIN_ROWS:
         raise ValueError(f"rows must be at least {MIN_ROWS} to give a usable table, got {rows}")
+    moves = DRIFTS[drift]
     rng = np.random.default_rng(seed)
     n = rows
     t = np.sort(np.sqrt(1 + 3 * rng.random(n)) - 1)  # fraction of the 18 months; volume grows over time
     span = (END - START).astype(int)
     created = START + (t * span).astype("timedelta64[s]")
 
-    share, drift, src_eff, src_interest, src_missing = np.array(list(SOURCES.values())).T
+    share, mix_drift, src_eff, src_interest, src_missing = np.array(list(SOURCES.values())).T
     event, web, social = (list(SOURCES).index(s) for s in ("event", "web form", "social"))
     season = 0.4 * np.sin(2 * np.pi * (t * 18 - 4) / 12)[:, None] * (np.arange(len(SOURCES)) == event)
-    source = _choose_rows(rng, np.exp(share + np.outer(t, drift) + season))
+    source = _choose_rows(rng, np.exp(share + np.outer(t, mix_drift) + season))
     camps = _campaigns(rng)
     campaign = _assign_campaigns(rng, source, t, camps)
 
@@ -179,6 +223,9 @@ def generate_leads(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
         + 0.2 * np.log1p(clicks) + 0.15 * np.minimum(downloads, 4) + 0.35 * webinar
         + demo * (0.9 + 0.6 * senior)  # a demo asked for by a decision maker counts most
         + np.where(inactive, -0.3, 0.9 * np.exp(-np.nan_to_num(days) / 10) - 0.4 * (np.nan_to_num(days) > 60))
+        # Concept drift comes last: with none every change is exactly zero, so the logit is the same to the bit.
+        + _moved(moves.intercept, t) + demo * _moved(moves.requested_demo, t)
+        + (email == free) * _moved(moves.free_email, t)
     )  # fmt: skip
     probability = _sigmoid(logit)
     converted = (rng.random(n) < probability).astype(int)
@@ -224,12 +271,14 @@ def synthetic_schema() -> LeadSchema:
     }, source="synthetic schema")  # fmt: skip
 
 
-def write_synthetic(out: Path, rows: int, seed: int, progress: bool = False) -> SyntheticFiles:
+def write_synthetic(
+    out: Path, rows: int, seed: int, progress: bool = False, drift: str = "none"
+) -> SyntheticFiles:
     """Generate and write leads.csv, schema.yaml and truth.csv into `out` (created if missing)."""
     out = Path(out)
     files = SyntheticFiles(leads=out / "leads.csv", schema=out / "schema.yaml", truth=out / "truth.csv")
     with tqdm(total=4, desc="generate", disable=not progress) as bar:
-        table, probability = generate_leads(rows, seed)
+        table, probability = generate_leads(rows, seed, drift)
         out.mkdir(parents=True, exist_ok=True)
         bar.update()
         table.to_csv(files.leads, index=False)

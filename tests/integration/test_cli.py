@@ -156,7 +156,8 @@ def test_train_then_score_round_trip(mlflow_home: Path, files, tmp_path: Path) -
 def test_champion_that_cannot_score_the_new_holdout_is_kept(mlflow_home: Path, files) -> None:  # type: ignore[no-untyped-def]
     data, schema = files
     assert _train(data, schema, "kept").exit_code == 0
-    pd.read_csv(data).drop(columns=["source"]).to_csv(data, index=False)
+    newer = pd.read_csv(data).drop(columns=["source"])  # new leads, without a column the champion needs
+    newer.assign(lead_id="new-" + newer["lead_id"].astype(str)).to_csv(data, index=False)
     schema.write_text(SCHEMA.replace("categorical: [source]\n", ""), encoding="utf-8")
     result = _train(data, schema, "kept")
     assert result.exit_code == 0, result.output

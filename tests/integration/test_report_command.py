@@ -28,7 +28,7 @@ def trained(mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Trai
     files = write_synthetic(tmp_path_factory.mktemp("report-data"), rows=4_000, seed=3)
     return train(
         TrainConfig(
-            data=files.leads, schema_path=files.schema, model_name=MODEL, progress=False, budget_seconds=5
+            data=files.leads, schema_path=files.schema, model_name=MODEL, progress=False, max_trials=2
         )
     )
 

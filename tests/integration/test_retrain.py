@@ -62,7 +62,7 @@ def sqlite_store(
 
 
 def retrain(url: str, schema: Path, *args: str) -> Any:
-    options = ["--model-name", MODEL, "--folds", "2", "--budget-seconds", "0", "--no-progress"]
+    options = ["--model-name", MODEL, "--folds", "2", "--max-trials", "1", "--no-progress"]
     return runner.invoke(app, ["retrain", "--database", url, "--schema", str(schema), *options, *args])
 
 

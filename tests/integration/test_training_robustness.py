@@ -74,7 +74,7 @@ def write_messy(folder: Path, rows: int) -> tuple[Path, Path, pd.DataFrame]:
 
 def train(data: Path, schema: Path, name: str, *extra: str) -> Any:
     args = ["train", "--data", str(data), "--schema", str(schema), "--model-name", name]
-    return runner.invoke(app, [*args, "--budget-seconds", "0", "--folds", "2", *extra])
+    return runner.invoke(app, [*args, "--max-trials", "1", "--folds", "2", *extra])
 
 
 def error_line(result: Any, code: int = 2) -> str:
@@ -291,7 +291,7 @@ def test_an_unexpected_failure_is_one_line_with_exit_code_1(
 ) -> None:
     import training.train
 
-    monkeypatch.setattr(training.train, "fit_model", _raise)
+    monkeypatch.setattr(training.train, "train_model", _raise)
     data, schema, _ = write_messy(tmp_path, rows=300)
     line = error_line(train(data, schema, "robust-unexpected"), code=1)
     assert line == "error: unexpected ValueError: scorer exploded (run with --verbose for the traceback)"

@@ -27,4 +27,4 @@ def lead_model(raw_leads: pd.DataFrame) -> LeadModel:
 
     y = raw_leads["converted"].astype(int).to_numpy()
     stamps = pd.to_datetime(raw_leads["created_at"])
-    return fit_model(raw_leads, y, stamps, synthetic_schema(), folds=2, progress=False).model
+    return fit_model(raw_leads, y, stamps, synthetic_schema(), folds=2, max_trials=1, progress=False).model

@@ -91,3 +91,30 @@ def test_grade_figure_annotates_lead_counts_including_empty_grades() -> None:
 def test_roc_refuses_a_single_class() -> None:
     with pytest.raises(ValueError, match="single class"):
         plots.roc_figure(np.zeros(10, dtype=int), np.linspace(0, 1, 10))
+
+
+def test_drift_shows_top_features_largest_first_against_the_bands(tmp_path: Path) -> None:
+    import pandas as pd  # the one test here that builds a table
+    from matplotlib.colors import to_rgba
+
+    psi = np.array([0.02, 0.4, 0.15, 0.05] + [0.01] * 16)
+    band = np.select([psi > 0.25, psi >= 0.1], ["alert", "watch"], "stable")
+    features = pd.DataFrame(
+        {"feature": [f"f{i}" for i in range(20)], "psi": psi, "band": band, "flagged": psi >= 0.1}
+    )
+    before = plt.get_fignums()
+    fig = plots.drift_figure(features, {"watch": 0.1, "alert": 0.25})
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:3] == ["f1", "f2", "f3"] and len(labels) == 15
+    assert ax.yaxis_inverted() and "top 15 of 20" in ax.get_title() and ax.get_xlabel()
+    assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == [0.1, 0.25]
+    assert [bar.get_facecolor() for bar in ax.patches[:3]] == [
+        to_rgba("tab:red"),
+        to_rgba(plots._POSITIVE),
+        to_rgba(plots._MODEL),
+    ]
+    out = tmp_path / "drift.png"
+    fig.savefig(out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == before
