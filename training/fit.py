@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 from sklearn.pipeline import Pipeline
 
 from features.clean import LeadCleaner
@@ -37,9 +38,9 @@ from training.select import COLD_START_FAMILY, Selection, cold_start_reason, sel
 from training.split import cv_folds
 
 log = logging.getLogger(__name__)
-# OpenMP threads spin while waiting: on small tables and busy 2-core machines one thread is several times faster.
-# LightGBM's trees do not depend on the thread count (training.candidates.lightgbm_params).
-THREADS_FROM_ROWS = 100_000
+# OpenMP threads spin while waiting: on a busy 2-core machine two threads were 2-5x slower than one even on 200k
+# leads (and machines are shared). LightGBM's trees do not depend on the thread count (lightgbm_params).
+THREADS_FROM_ROWS = 1_000_000
 DEFAULT_MAX_TRIALS = 40
 REFIT_ROUNDS = 1.1  # the refit sees more leads than any fold did: a few more boosting rounds
 
@@ -127,30 +128,51 @@ def _scorer(
     return BlendScorer(parts, selection.weights, selection.offset)
 
 
+def level(raw: np.ndarray, y: np.ndarray, slope: float, weight: np.ndarray | None) -> float:
+    """The intercept at which sigmoid(slope * raw + intercept) averages to the (weighted) conversion rate."""
+    w = np.ones(len(y)) if weight is None else weight
+    target = float(np.sum(w * y))
+
+    def gap(b: float) -> float:
+        return float(np.sum(w * (1.0 / (1.0 + np.exp(-(slope * raw + b)))))) - target
+
+    return float(brentq(gap, -50.0, 50.0, xtol=1e-12))
+
+
 def _calibrated_model(
     schema: LeadSchema,
     preprocessor: Pipeline,
     scorer: Scorer,
-    raw: np.ndarray,
-    y: np.ndarray,
-    timestamps: pd.Series | None,
+    fitted: tuple[np.ndarray, np.ndarray, pd.Series | None],
+    unseen: tuple[np.ndarray, np.ndarray, pd.Series | None],
     half_life_days: float | None,
     info: dict[str, Any],
 ) -> tuple[LeadModel, np.ndarray]:
-    """The model with Platt calibration fitted on `raw` (scores of leads its fit never saw), recent ones first."""
+    """The model with its calibration: the slope from leads its fit never saw, the level from its own leads.
+
+    `unseen` holds log-odds of leads scored by models that never saw them (out-of-fold, holdout), with labels and
+    times: a Platt fit on them gives an honest slope (how far to trust the spread of the log-odds). Their level,
+    though, is that of the fold models, fitted on older leads and with other weights; under drift it differs from
+    the registered scorer's. So the intercept is set on `fitted` (the scorer's own matrix, labels, times) so that
+    the mean probability matches the conversion rate, recent leads counting more, as the slope's fit did.
+    Returns the model and the unseen leads' Platt-calibrated probabilities (the score scale's reference).
+    """
+    matrix, y, timestamps = fitted
+    raw_unseen, y_unseen, ts_unseen = unseen
+    half_life = calibration_half_life(ts_unseen, half_life_days)
+    slope, intercept = platt(raw_unseen, y_unseen, recency_weights(ts_unseen, half_life))
     weight = recency_weights(timestamps, calibration_half_life(timestamps, half_life_days))
-    slope, intercept = platt(raw, y, weight)
-    calibration = Calibration(slope=slope, intercept=intercept)
-    probability = calibration(raw)
+    calibration = Calibration(slope=slope, intercept=level(scorer.raw(matrix), y, slope, weight))
+    reference = Calibration(slope=slope, intercept=intercept)(raw_unseen)
     model = LeadModel(
         schema=schema,
         preprocessor=preprocessor,
         scorer=scorer,
         calibration=calibration,
-        scale=ScoreScale.fit(probability),
+        scale=ScoreScale.fit(reference),
         info=info,
     )
-    return model, probability
+    return model, reference
 
 
 def fit_model(
@@ -231,9 +253,8 @@ def fit_model(
         schema,
         preprocessor,
         scorer,
-        selection.oof_raw[oof_rows],
-        y[oof_rows],
-        oof_ts,
+        (matrix, y, timestamps),
+        (selection.oof_raw[oof_rows], y[oof_rows], oof_ts),
         recency.half_life_days,
         model_info,
     )
@@ -297,9 +318,8 @@ def refit(
         schema,
         preprocessor,
         scorer,
-        calibration_raw,
-        calibration_y,
-        calibration_timestamps,
+        (matrix, y, timestamps),
+        (calibration_raw, calibration_y, calibration_timestamps),
         recency.half_life_days,
         model_info,
     )

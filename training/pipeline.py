@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from features.model import LeadModel
 from features.schema import LeadSchema
 from training.fit import DEFAULT_MAX_TRIALS, FitResult, fit_model, refit
 from training.split import holdout_split
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -57,6 +60,7 @@ def train_model(
     progress: bool = True,
 ) -> Trained:
     """Holdout evaluation of the choice, then the choice refit on all rows (see the module doc)."""
+    level = logging.INFO if progress else logging.DEBUG
     train_rows, holdout_rows, split = holdout_split(y, timestamps, holdout_fraction, seed)
     train_frame = frame.iloc[train_rows].reset_index(drop=True)
     holdout_frame = frame.iloc[holdout_rows].reset_index(drop=True)
@@ -72,6 +76,12 @@ def train_model(
         cold_start=cold_start,
         info=info,
         progress=progress,
+    )
+    log.log(
+        level,
+        "scoring the %d holdout leads, then refitting on all %d labelled leads",
+        len(holdout_rows),
+        len(y),
     )
     holdout_scores = fit.model.score_frame(holdout_frame)
     holdout_raw = fit.model.scorer.raw(fit.model.matrix(holdout_frame))

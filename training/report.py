@@ -23,6 +23,8 @@ from training.config import tracking_uri
 # Artifacts the training run logs (training/train.py) that the report shows; absent ones are reported as such.
 PLOTS = (
     "calibration.png",
+    "calibration_newest.png",
+    "drift.png",
     "gains.png",
     "conversion_by_grade.png",
     "score_distribution.png",
@@ -30,7 +32,7 @@ PLOTS = (
     "roc.png",
     "precision_recall.png",
 )
-TABLES = ("gains", "grades", "importance", "single_feature_auc")
+TABLES = ("gains", "grades", "importance", "single_feature_auc", "drift")
 HTML_ARTIFACT = "report/model_report.html"
 MARKDOWN_ARTIFACT = "report/model_report.md"
 _PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"  # MLflow's only switch for it

@@ -37,8 +37,10 @@ DATA_PARAMS = (
     ("data_sha256", "data sha256"),
     ("rows", "rows in the file"),
     ("labelled_rows", "labelled leads"),
-    ("train_rows", "training leads"),
+    ("train_rows", "training part (cross-validation, pre-refit model)"),
     ("holdout_rows", "holdout leads"),
+    ("registered_rows", "leads the registered model was fitted on"),
+    ("recency_half_life_days", "recency half-life (days)"),
     ("split", "holdout split"),
     ("features", "features"),
     ("schema_path", "schema file"),
@@ -102,6 +104,75 @@ def _overview(inputs: ReportInputs) -> list[Block]:
     ]
 
 
+def _provenance(inputs: ReportInputs) -> list[Block]:
+    """Which leads each number and each fit comes from: the holdout judges a model that never saw it."""
+    info, params = inputs.info, inputs.params
+    split = params.get("split") or info.get("split")
+    holdout = params.get("holdout_rows") or info.get("holdout_rows")
+    if holdout is None:
+        return []
+    newest = " the newest leads" if split == "time" else " a stratified random sample"
+    window = f" ({info['holdout_window']})" if info.get("holdout_window") else ""
+    trained = params.get("registered_rows") or info.get("trained_rows")
+    folds = params.get("model_cv_folds")
+    items = [
+        f"Holdout metrics, calibration, gains and grade plots: {holdout} holdout leads,{newest}{window}, scored once "
+        f"by the model fitted on the training part ({params.get('train_rows', NOT_RECORDED)} leads), which never "
+        "saw them.",
+        "Cross-validation (the family and its settings): the training part only"
+        + (f", {folds} folds" if folds else "")
+        + (
+            ", each validated on leads newer than it was fitted on, the newest weighted most"
+            if split == "time"
+            else ""
+        )
+        + ".",
+        f"The registered model: the same choice refit on all {trained or NOT_RECORDED} labelled leads, training "
+        "part and holdout together"
+        + (f" ({info['trained_window']})" if info.get("trained_window") else "")
+        + "; with a timestamp its recency weighting is chosen again on time folds over all of them, since the "
+        "newest leads show drift first; feature importance is its own.",
+        "Its calibration: the slope from scores of leads no model saw while fitting (out-of-fold and holdout, "
+        f"{info.get('calibration_rows', NOT_RECORDED)} leads), the level from the registered model's own leads"
+        + (", recent leads counting more" if split == "time" else "")
+        + ".",
+        f"Champion gate: {inputs.tags.get('promotion_reason', NOT_RECORDED)}.",
+    ]
+    return [Block("h2", text="Which leads each number comes from"), Block("ul", items=tuple(items))]
+
+
+def _drift(inputs: ReportInputs, top: int = 10) -> list[Block]:
+    """What the drift check at training time found: newest leads against older ones, and recency weighting."""
+    warnings = [w for w in inputs.tags.get("drift_warnings", "").split(" | ") if w]
+    items = list(warnings) or ["No drift worth a warning between the newest leads and the older ones."]
+    older, recent = inputs.metrics.get("drift_rate_older"), inputs.metrics.get("drift_rate_recent")
+    if older is not None and recent is not None:
+        items.append(f"conversion rate: older leads {older:.1%}, newest leads {recent:.1%}")
+    if "drift_domain_auc" in inputs.metrics:
+        items.append(
+            f"a classifier tells the newest leads from older ones with ROC AUC {inputs.metrics['drift_domain_auc']:.2f} "
+            "(0.5: indistinguishable)"
+        )
+    recency = inputs.info.get("recency_reason") or inputs.tags.get("recency_reason")
+    if recency:
+        items.append(f"recency weighting: {recency}")
+    blocks = [Block("h2", text="Drift at training time"), Block("ul", items=tuple(items))]
+    if "drift" in inputs.tables:
+        table = inputs.tables["drift"]
+        keep = [
+            c for c in ("feature", "psi", "band", "moved", "missing_older", "missing_recent") if c in table
+        ]
+        shown = table[keep].head(top)
+        blocks.append(
+            _renamed(
+                _table(shown, {"psi": "{:.3f}", "missing_older": "{:.1%}", "missing_recent": "{:.1%}"}),
+                {"psi": "PSI", "moved": "what moved most"},
+            )
+        )
+    blocks.append(_plot(inputs, "drift.png", "drift per feature"))
+    return blocks
+
+
 def _metrics(inputs: ReportInputs) -> list[Block]:
     rows = []
     for key, label, spec, meaning in METRICS:
@@ -128,8 +199,12 @@ def _family(inputs: ReportInputs) -> list[Block]:
         blocks += [
             Block("p", text="Cross-validation on the training part only (the holdout was not used):"),
             _renamed(
-                _table(frame, {"cv_roc_auc": "{:.4f}", "cv_log_loss": "{:.4f}"}),
-                {"cv_roc_auc": "CV ROC AUC", "cv_log_loss": "CV log loss"},
+                _table(frame, {"cv_roc_auc": "{:.4f}", "cv_roc_auc_sd": "{:.4f}", "cv_log_loss": "{:.4f}"}),
+                {
+                    "cv_roc_auc": "CV ROC AUC",
+                    "cv_roc_auc_sd": "fold spread (SD)",
+                    "cv_log_loss": "CV log loss",
+                },
             ),
         ]
     else:
@@ -139,6 +214,11 @@ def _family(inputs: ReportInputs) -> list[Block]:
 
 def _calibration_and_gains(inputs: ReportInputs) -> list[Block]:
     blocks = [Block("h2", text="Calibration"), _plot(inputs, "calibration.png", "calibration")]
+    if "calibration_newest.png" in inputs.plots:
+        blocks += [
+            Block("p", text="The newest quarter of the holdout: does the calibration follow the present?"),
+            _plot(inputs, "calibration_newest.png", "calibration on the newest leads"),
+        ]
     blocks += [Block("h2", text="Gains and lift"), _plot(inputs, "gains.png", "gains and lift")]
     if "gains" in inputs.tables:
         columns = ["decile", "leads", "conversions", "conversion_rate", "cumulative_conversions_pct", "lift"]
@@ -204,8 +284,10 @@ def blocks(inputs: ReportInputs) -> list[Block]:
     """The report, section by section."""
     return [
         *_overview(inputs),
+        *_provenance(inputs),
         *_metrics(inputs),
         *_family(inputs),
+        *_drift(inputs),
         *_calibration_and_gains(inputs),
         *_grades(inputs),
         *_features(inputs),

@@ -208,9 +208,11 @@ def train(config: TrainConfig) -> TrainOutcome:
                 "recency_reason": model.info["recency_reason"][:5000],
             }
         )
+        log.info("logging plots and tables, then registering the model")
         newest = _newest_quarter(holdout_ts, trained.split)
         _log_artifacts(trained, evaluation, holdout, y_holdout, newest, drift)
         log_fitted_leads(leads.frame[schema.id])
+        log.info("registering %s", config.model_name)
         version = log_and_register(model, input_example(model, holdout), config.model_name)
         challenger = Challenger(
             holdout, y_holdout, trained.holdout_probability, schema.id, digest, evaluation.metrics["roc_auc"]
@@ -223,6 +225,7 @@ def train(config: TrainConfig) -> TrainOutcome:
                 "model_version": version,
             }
         )
+        log.info("writing the model report")
         log_report(model, config.model_name, version)  # report/model_report.html (+ .md)
     return TrainOutcome(
         run_id=run.info.run_id, registered=registered, evaluation=evaluation, split=trained.split
