@@ -206,13 +206,15 @@ def fit_model(
         families = (COLD_START_FAMILY,)
     threads = _threads(len(frame))
     kinds = kinds_of(schema)
-    splits = list(cv_folds(y, timestamps, folds, seed))
-    fold_weights = None if timestamps is None else [float(k + 1) for k in range(len(splits))]
+    splits, in_time = cv_folds(y, timestamps, folds, seed)
+    fold_weights = [float(k + 1) for k in range(len(splits))] if in_time else None
     prepared = prepare_folds(frame, splits, lambda rows: build_preprocessor(schema, rows), fold_weights)
     recency = (
         Recency(None, {}, "cold start: every lead counts the same")
         if cold_start
-        else choose_recency(prepared, y, kinds, timestamps, LOGISTIC_DEFAULTS, seed, threads)
+        else choose_recency(
+            prepared, y, kinds, timestamps if in_time else None, LOGISTIC_DEFAULTS, seed, threads
+        )
     )
     log.log(level, "recency: %s", recency.reason)
     weight = recency_weights(timestamps, recency.half_life_days)
@@ -292,16 +294,11 @@ def refit(
     if timestamps is not None and not fit.model.info.get("cold_start"):
         # The recipe, not its outcome, is what the holdout judged: the newest leads are where drift shows, so the
         # half-life is chosen again on time folds over every labelled lead.
-        splits = list(cv_folds(y, timestamps, fit.folds, fit.seed))
-        prepared = prepare_folds(
-            frame,
-            splits,
-            lambda rows: build_preprocessor(schema, rows),
-            [float(k + 1) for k in range(len(splits))],
-        )
-        recency = choose_recency(
-            prepared, y, kinds, timestamps, LOGISTIC_DEFAULTS, fit.seed, _threads(len(y))
-        )
+        splits, in_time = cv_folds(y, timestamps, fit.folds, fit.seed)
+        weights = [float(k + 1) for k in range(len(splits))]
+        prepared = prepare_folds(frame, splits, lambda rows: build_preprocessor(schema, rows), weights)
+        stamps = timestamps if in_time else None
+        recency = choose_recency(prepared, y, kinds, stamps, LOGISTIC_DEFAULTS, fit.seed, _threads(len(y)))
         del prepared
     preprocessor = build_preprocessor(schema, len(frame))
     matrix = preprocessor.fit_transform(frame)

@@ -46,8 +46,10 @@ def test_every_training_run_logs_the_report(trained: TrainOutcome, tmp_path: Pat
     assert f"| ROC AUC | {metrics['roc_auc']:.4f} |" in markdown
     assert f"{MODEL} version {trained.registered.version}" in page
     assert "@champion" in page  # the first version of a model is promoted before the report is made
-    assert len(_embedded_pngs(page)) == 7
+    assert len(_embedded_pngs(page)) == 9  # the 7 holdout plots, calibration on its newest quarter, drift
     assert "![calibration](../plots/calibration.png)" in markdown
+    assert "![calibration on the newest leads](../plots/calibration_newest.png)" in markdown
+    assert "Which leads each number comes from" in page and "Drift at training time" in page
     assert {a.path for a in client.list_artifacts(trained.run_id, "plots")} >= {"plots/calibration.png"}
 
 
@@ -64,7 +66,7 @@ def test_report_command_writes_a_self_contained_page(trained: TrainOutcome, tmp_
         assert f"<td>{value}</td>" in page, value
     assert "chosen family:" in page
     pngs = _embedded_pngs(page)
-    assert len(pngs) == 7 and all(p.startswith(b"\x89PNG") for p in pngs)
+    assert len(pngs) == 9 and all(p.startswith(b"\x89PNG") for p in pngs)
     assert not re.search(r'(src|href)="(?!data:)', page)  # opens offline, mailed as one file
 
 
@@ -128,7 +130,7 @@ def test_a_run_without_artifacts_is_reported_from_what_it_has(bare_version: Mode
     page = to_html(inputs)
     assert "<td>0.8123</td>" in page
     assert "chosen family: logistic" in page  # from the run's tag when the model records none
-    assert page.count("was not logged by this run") == 7
+    assert page.count("was not logged by this run") == 8  # the drift plot too
 
 
 def test_a_version_that_does_not_load_is_one_line_error(bare_version: ModelVersion, tmp_path: Path) -> None:

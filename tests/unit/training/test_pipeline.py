@@ -85,7 +85,8 @@ def test_recent_leads_count_more_only_when_that_forecasts_the_newest_leads_bette
 ) -> None:
     frame, y, stamps = _leads(20_000, seed=0, drift=drift)
     schema = synthetic_schema()
-    splits = list(cv_folds(y, stamps, 4, 0))
+    splits, in_time = cv_folds(y, stamps, 4, 0)
+    assert in_time
     folds = prepare_folds(frame, splits, lambda rows: build_preprocessor(schema, rows), [1.0, 2.0, 3.0, 4.0])
     recency = choose_recency(folds, y, kinds_of(schema), stamps, LOGISTIC_DEFAULTS, 0, 1)
     assert (recency.half_life_days is not None) == weighted, recency.reason

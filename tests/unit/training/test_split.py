@@ -82,7 +82,8 @@ def test_time_holdout_with_one_class_falls_back_to_stratified(y: np.ndarray, tim
 
 
 def test_time_folds_validate_on_newer_leads_than_they_fit(y: np.ndarray, timestamps: pd.Series) -> None:
-    folds = list(cv_folds(y, timestamps, folds=4, seed=0))
+    folds, in_time = cv_folds(y, timestamps, folds=4, seed=0)
+    assert in_time
     assert len(folds) == 4
     for fit_rows, valid_rows in folds:
         assert len(np.intersect1d(fit_rows, valid_rows)) == 0
@@ -96,7 +97,8 @@ def test_time_folds_validate_on_newer_leads_than_they_fit(y: np.ndarray, timesta
 
 
 def test_stratified_folds_cover_every_row_once(y: np.ndarray) -> None:
-    folds = list(cv_folds(y, None, folds=5, seed=0))
+    folds, in_time = cv_folds(y, None, folds=5, seed=0)
+    assert not in_time
     assert len(folds) == 5
     assert_partition([valid for _, valid in folds])
     for fit_rows, valid_rows in folds:
@@ -106,7 +108,7 @@ def test_stratified_folds_cover_every_row_once(y: np.ndarray) -> None:
 
 def test_stratified_folds_are_deterministic_by_seed(y: np.ndarray) -> None:
     def valid_sets(seed: int) -> list[list[int]]:
-        return [sorted(valid.tolist()) for _, valid in cv_folds(y, None, folds=5, seed=seed)]
+        return [sorted(valid.tolist()) for _, valid in cv_folds(y, None, folds=5, seed=seed)[0]]
 
     assert valid_sets(3) == valid_sets(3)
     assert valid_sets(3) != valid_sets(4)
