@@ -13,15 +13,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 from sklearn.pipeline import Pipeline
 
 from features.clean import LeadCleaner
 from features.encode import CategoryEncoder
 from features.families import BlendScorer, Scorer
-from features.model import Calibration, LeadModel
-from features.scale import ScoreScale
+from features.model import LeadModel
 from features.schema import LeadSchema
+from training.calibrate import calibrated_model
 from training.candidates import (
     FAMILIES,
     LOGISTIC_DEFAULTS,
@@ -30,9 +29,9 @@ from training.candidates import (
     fit_naive_bayes,
     lightgbm_params,
 )
-from training.crossval import kinds_of, platt, prepare_folds
+from training.crossval import kinds_of, prepare_folds
 from training.evaluate import expected_calibration_error
-from training.recency import Recency, calibration_half_life, choose_recency, recency_weights
+from training.recency import Recency, choose_recency, recency_weights
 from training.search import Candidate, search
 from training.select import COLD_START_FAMILY, Selection, cold_start_reason, select
 from training.split import cv_folds
@@ -113,7 +112,6 @@ def _fit_family(
 
 
 def _scorer(
-    fit_families: list[str],
     selection: Selection,
     candidates: dict[str, Candidate],
     matrix: np.ndarray,
@@ -122,57 +120,11 @@ def _scorer(
     seed: int,
     weight: np.ndarray | None,
 ) -> Scorer:
-    parts = [_fit_family(candidates[f], matrix, y, kinds, seed, weight) for f in fit_families]
+    """The chosen family, or the blend of the chosen families, fitted on these rows."""
+    parts = [_fit_family(candidates[f], matrix, y, kinds, seed, weight) for f in selection.families]
     if len(parts) == 1:
         return parts[0]
     return BlendScorer(parts, selection.weights, selection.offset)
-
-
-def level(raw: np.ndarray, y: np.ndarray, slope: float, weight: np.ndarray | None) -> float:
-    """The intercept at which sigmoid(slope * raw + intercept) averages to the (weighted) conversion rate."""
-    w = np.ones(len(y)) if weight is None else weight
-    target = float(np.sum(w * y))
-
-    def gap(b: float) -> float:
-        return float(np.sum(w * (1.0 / (1.0 + np.exp(-(slope * raw + b)))))) - target
-
-    return float(brentq(gap, -50.0, 50.0, xtol=1e-12))
-
-
-def _calibrated_model(
-    schema: LeadSchema,
-    preprocessor: Pipeline,
-    scorer: Scorer,
-    fitted: tuple[np.ndarray, np.ndarray, pd.Series | None],
-    unseen: tuple[np.ndarray, np.ndarray, pd.Series | None],
-    half_life_days: float | None,
-    info: dict[str, Any],
-) -> tuple[LeadModel, np.ndarray]:
-    """The model with its calibration: the slope from leads its fit never saw, the level from its own leads.
-
-    `unseen` holds log-odds of leads scored by models that never saw them (out-of-fold, holdout), with labels and
-    times: a Platt fit on them gives an honest slope (how far to trust the spread of the log-odds). Their level,
-    though, is that of the fold models, fitted on older leads and with other weights; under drift it differs from
-    the registered scorer's. So the intercept is set on `fitted` (the scorer's own matrix, labels, times) so that
-    the mean probability matches the conversion rate, recent leads counting more, as the slope's fit did.
-    Returns the model and the unseen leads' Platt-calibrated probabilities (the score scale's reference).
-    """
-    matrix, y, timestamps = fitted
-    raw_unseen, y_unseen, ts_unseen = unseen
-    half_life = calibration_half_life(ts_unseen, half_life_days)
-    slope, intercept = platt(raw_unseen, y_unseen, recency_weights(ts_unseen, half_life))
-    weight = recency_weights(timestamps, calibration_half_life(timestamps, half_life_days))
-    calibration = Calibration(slope=slope, intercept=level(scorer.raw(matrix), y, slope, weight))
-    reference = Calibration(slope=slope, intercept=intercept)(raw_unseen)
-    model = LeadModel(
-        schema=schema,
-        preprocessor=preprocessor,
-        scorer=scorer,
-        calibration=calibration,
-        scale=ScoreScale.fit(reference),
-        info=info,
-    )
-    return model, reference
 
 
 def fit_model(
@@ -238,7 +190,7 @@ def fit_model(
 
     preprocessor = build_preprocessor(schema, len(frame))
     matrix = preprocessor.fit_transform(frame)
-    scorer = _scorer(selection.families, selection, candidates, matrix, y, kinds, seed, weight)
+    scorer = _scorer(selection, candidates, matrix, y, kinds, seed, weight)
     oof_rows = np.flatnonzero(~np.isnan(selection.oof_raw))
     oof_ts = None if timestamps is None else timestamps.iloc[oof_rows].reset_index(drop=True)
     model_info = {
@@ -251,7 +203,7 @@ def fit_model(
     }
     if cold_start:
         model_info["cold_start"] = True
-    model, oof_probability = _calibrated_model(
+    model, oof_probability = calibrated_model(
         schema,
         preprocessor,
         scorer,
@@ -303,15 +255,14 @@ def refit(
     preprocessor = build_preprocessor(schema, len(frame))
     matrix = preprocessor.fit_transform(frame)
     weight = recency_weights(timestamps, recency.half_life_days)
-    families = fit.selection.families
-    scorer = _scorer(families, fit.selection, fit.candidates, matrix, y, kinds, fit.seed, weight)
+    scorer = _scorer(fit.selection, fit.candidates, matrix, y, kinds, fit.seed, weight)
     model_info = {
         **fit.model.info,
         "recency": {"half_life_days": recency.half_life_days, "cv_roc_auc": recency.table},
         "recency_reason": recency.reason,
         **(info or {}),
     }
-    return _calibrated_model(
+    return calibrated_model(
         schema,
         preprocessor,
         scorer,

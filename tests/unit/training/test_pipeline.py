@@ -99,3 +99,13 @@ def test_without_a_timestamp_every_lead_counts_the_same() -> None:
     _, y, _ = _leads(2000, seed=1)
     recency = choose_recency([], y, [], None, LOGISTIC_DEFAULTS, 0, 1)
     assert recency.half_life_days is None and "no timestamp" in recency.reason
+
+
+def test_under_strong_drift_the_probabilities_follow_the_newest_leads() -> None:
+    frame, y, stamps = _leads(20_000, seed=2, drift="strong")
+    trained = train_model(frame, y, stamps, synthetic_schema(), folds=3, max_trials=1, progress=False)
+    assert trained.model.info["recency"]["half_life_days"] is not None, trained.model.info["recency_reason"]
+    newest = np.flatnonzero(stamps.rank(method="first") > 0.9 * len(stamps))
+    assert y[newest].mean() > 1.5 * y.mean()  # the rate moved
+    predicted = trained.model.probability(frame.iloc[newest]).mean()
+    assert predicted == pytest.approx(y[newest].mean(), abs=0.03)
