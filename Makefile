@@ -29,7 +29,8 @@ SUDO = $(if $(filter 0,$(shell id -u)),,sudo )
 browser: ## Install Debian's chromium for the e2e tests (tests/e2e) when missing; no browser is downloaded otherwise
 	@command -v chromium >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-bench-tools: ## Install Debian's wrk, the load generator bench/serve.py prefers (it falls back to a slower Python client)
+bench-tools: $(BIN)/.installed ## Install the bench extra (FLAML, for bench/quality.py) and Debian's wrk, which bench/serve.py prefers
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
 	@command -v wrk >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 install: $(BIN)/.installed browser ## Create the virtual environment, install pinned dependencies and Debian's chromium
