@@ -33,6 +33,7 @@ LIGHTGBM_DEFAULTS: dict[str, Any] = {
 LOGISTIC_DEFAULTS: dict[str, Any] = {"C": 0.3, "knots": 4}
 NAIVE_BAYES_SMOOTHING = 0.1  # Odoo's: a value seen only among won leads still gets a finite lost frequency
 NAIVE_BAYES_BINS = 10
+STD_COLUMNS = 16  # design columns per sd pass: a temporary of 16 columns, not of the whole design
 POINT_MASS_SHARE = 0.05  # a minimum shared by this share of leads (no visits, 0 s on site) gets its own jump
 
 
@@ -95,8 +96,8 @@ def _above_point_mass(observed: np.ndarray) -> float | None:
     return float(above.min())
 
 
-def _design_block(column: np.ndarray, kind: str, knots: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """One feature's logistic design columns (one-hot levels, or a spline in log1p) and how to read them back.
+def _design_spec(column: np.ndarray, kind: str, knots: int) -> dict[str, Any]:
+    """How one feature becomes logistic design columns (one-hot levels, or a spline in log1p), and how many.
 
     Counts and durations often pile up at their minimum (no visit, zero seconds on site), and those leads can behave
     unlike any others (they came in through another channel). Then the spline starts with an indicator of the pile
@@ -106,10 +107,7 @@ def _design_block(column: np.ndarray, kind: str, knots: int) -> tuple[np.ndarray
     absent = np.isnan(column)
     if kind in ("categorical", "boolean"):
         levels = _levels(column, kind, 0)
-        index = np.where(absent, levels, np.where(absent, 0, column)).astype(np.int64)
-        block = np.zeros((len(column), levels + 1))
-        block[np.arange(len(column)), index] = 1.0
-        return block, {"type": "table", "levels": levels}
+        return {"type": "table", "levels": levels, "width": levels + 1}
     t = log_scale(np.where(absent, 0.0, column))
     observed = t[~absent]
     fill = float(np.median(observed)) if len(observed) else 0.0
@@ -120,15 +118,62 @@ def _design_block(column: np.ndarray, kind: str, knots: int) -> tuple[np.ndarray
         inner = np.unique(np.quantile(observed, np.linspace(0, 1, knots + 2)[1:-1]))
         inner = inner[inner > (observed.min() if jump is None else jump)]  # earlier hinges repeat a column
     hinge_knots = np.array([k for k in inner if np.sum(t > k) >= 10], dtype=float)
-    hinges = [np.maximum(t - k, 0.0) for k in hinge_knots]
-    start = [t] if jump is None else [np.maximum(t, jump), (t < jump).astype(float)]
-    return np.column_stack([*start, *hinges, absent.astype(float)]), {
+    return {
         "type": "spline",
         "knots": hinge_knots,
         "jump": None if jump is None else (float(observed.min()), jump),
         "fill": fill,
         "range": (t.min(), t.max()),
+        "width": (1 if jump is None else 2) + len(hinge_knots) + 1,
     }
+
+
+def _fill_design(column: np.ndarray, spec: dict[str, Any], out: np.ndarray) -> None:
+    """Write one feature's design columns (`spec["width"]` of them) into `out`, a column slice of the design."""
+    absent = np.isnan(column)
+    if spec["type"] == "table":
+        levels = spec["levels"]
+        index = np.where(absent, levels, np.where(absent, 0, column)).astype(np.int64)
+        out[:] = 0.0
+        out[np.arange(len(column)), index] = 1.0
+        return
+    t = np.where(absent, spec["fill"], log_scale(np.where(absent, 0.0, column)))
+    if spec["jump"] is None:
+        out[:, 0] = t
+        j = 1
+    else:
+        jump = spec["jump"][1]
+        out[:, 0] = np.maximum(t, jump)
+        out[:, 1] = (t < jump).astype(float)
+        j = 2
+    for k in spec["knots"]:
+        out[:, j] = np.maximum(t - k, 0.0)
+        j += 1
+    out[:, j] = absent.astype(float)
+
+
+def _design_block(column: np.ndarray, kind: str, knots: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """One feature's logistic design columns and how to read them back (see `_design_spec`)."""
+    spec = _design_spec(column, kind, knots)
+    block = np.empty((len(column), spec["width"]))
+    _fill_design(column, spec, block)
+    return block, spec
+
+
+def _standardize(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scale the design's columns to mean 0 and sd 1 in place; returns the means and sds (0 sd counted as 1).
+
+    The design is the largest array of a training run (leads x one-hot levels): no copy of it is made. The sds are
+    computed over a few columns at a time, which gives exactly `design.std(axis=0)` without its full-size temporary.
+    """
+    mean = design.mean(axis=0)
+    std = np.concatenate(
+        [design[:, a : a + STD_COLUMNS].std(axis=0) for a in range(0, design.shape[1], STD_COLUMNS)]
+    )
+    std[std == 0] = 1.0
+    design -= mean
+    design /= std
+    return mean, std
 
 
 def _spline_term(w: np.ndarray, spec: dict[str, Any]) -> tuple[SplineTerm, float]:
@@ -163,20 +208,23 @@ def fit_logistic(
 
     Weights (recent leads counting more) are rescaled to average 1, so `C` means the same with or without them.
     """
-    blocks = [_design_block(matrix[:, j], kind, int(params["knots"])) for j, kind in enumerate(kinds)]
-    design = np.column_stack([b for b, _ in blocks])
-    mean, std = design.mean(axis=0), design.std(axis=0)
-    std[std == 0] = 1.0
+    specs = [_design_spec(matrix[:, j], kind, int(params["knots"])) for j, kind in enumerate(kinds)]
+    ends = np.cumsum([spec["width"] for spec in specs])
+    design = np.empty((len(matrix), int(ends[-1])))  # filled block by block: no per-feature copies
+    for j, (spec, end) in enumerate(zip(specs, ends, strict=True)):
+        _fill_design(matrix[:, j], spec, design[:, end - spec["width"] : end])
+    mean, std = _standardize(design)
     fitted = LogisticRegression(C=float(params["C"]), max_iter=2000, random_state=seed)
     with threadpool_limits(1):  # BLAS threads fighting over two busy cores made this fit 20x slower
-        fitted.fit((design - mean) / std, y, sample_weight=None if weight is None else weight / weight.mean())
+        fitted.fit(design, y, sample_weight=None if weight is None else weight / weight.mean())
+    del design
     weights = fitted.coef_[0] / std
     intercept = float(fitted.intercept_[0] - np.sum(weights * mean))
     terms: list[Term] = []
     start = 0
-    for block, spec in blocks:
-        w = weights[start : start + block.shape[1]]
-        start += block.shape[1]
+    for spec in specs:
+        w = weights[start : start + spec["width"]]
+        start += spec["width"]
         if spec["type"] == "table":
             terms.append(TableTerm(table=w[:-1].copy(), missing=float(w[-1])))
             continue

@@ -61,15 +61,19 @@ def prepare_folds(
     preprocessor: Any,
     weights: list[float] | None = None,
 ) -> list[Fold]:
-    """Each fold's matrices; `preprocessor(rows)` builds an unfitted pipeline sized for that many rows."""
+    """Each fold's matrices; `preprocessor(rows)` builds an unfitted pipeline sized for that many rows.
+
+    Only the matrices are kept: the fold's rows of the raw frame are copied once, cleaned once, and dropped.
+    """
     folds = []
     for k, (fit_rows, valid_rows) in enumerate(splits):
-        pre: Pipeline = preprocessor(len(fit_rows)).fit(frame.iloc[fit_rows])
+        pre: Pipeline = preprocessor(len(fit_rows))
+        fit_matrix = pre.fit_transform(frame.iloc[fit_rows])
         folds.append(
             Fold(
                 fit_rows,
                 valid_rows,
-                pre.transform(frame.iloc[fit_rows]),
+                fit_matrix,
                 pre.transform(frame.iloc[valid_rows]),
                 1.0 if weights is None else weights[k],
             )

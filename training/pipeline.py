@@ -85,6 +85,7 @@ def train_model(
     )
     holdout_scores = fit.model.score_frame(holdout_frame)
     holdout_raw = fit.model.scorer.raw(fit.model.matrix(holdout_frame))
+    del train_frame, holdout_frame  # copies of `frame`'s rows: the refit reads `frame` itself
     # the calibration set: leads scored by models that never saw them, in time order where there is time
     calibration_rows = np.concatenate([train_rows[fit.oof_rows], holdout_rows])
     calibration_raw = np.concatenate([fit.oof_raw, holdout_raw])

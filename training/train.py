@@ -111,6 +111,12 @@ def train(config: TrainConfig) -> TrainOutcome:
     given_schema = load_schema(config.schema_path)
     table = load_table(config.data)
     leads = validate_leads(table, given_schema)
+    rows, encoding, file_warnings = (
+        len(table),
+        table.attrs.get("encoding", ""),
+        table.attrs.get("warnings", []),
+    )
+    del table  # with unlabelled rows, validation made a copy: the file's own frame is not needed again
     log.info(
         "%d labelled leads (%d unlabeled skipped), %.1f%% converted",
         len(leads.y),
@@ -118,7 +124,7 @@ def train(config: TrainConfig) -> TrainOutcome:
         100 * leads.y.mean(),
     )
     schema, feature_notes = usable_schema(leads.frame, given_schema)  # empty features are ignored
-    data_warnings = [*table.attrs.get("warnings", []), *leads.warnings, *feature_notes]
+    data_warnings = [*file_warnings, *leads.warnings, *feature_notes]
     cold_start = cold_start_reason(leads.y)  # Einstein-style minimum on all labelled leads
     if cold_start:
         log.warning(cold_start)
@@ -188,14 +194,14 @@ def train(config: TrainConfig) -> TrainOutcome:
         mlflow.log_params(
             {
                 "data_sha256": file_digest(config.data),
-                "rows": len(table),
+                "rows": rows,
                 "labelled_rows": len(leads.y),
                 "train_rows": len(trained.train_rows),
                 "holdout_rows": len(trained.holdout_rows),
                 "registered_rows": len(leads.y),
                 "split": trained.split,
                 "features": len(schema.features),
-                "data_encoding": table.attrs.get("encoding", ""),
+                "data_encoding": encoding,
                 "recency_half_life_days": _days(model.info["recency"]["half_life_days"]),
                 **{f"model_{k}": v for k, v in fit.params.items()},
             }
