@@ -23,6 +23,10 @@ from training.candidates import (
 
 MAX_ROUNDS = 3000
 EARLY_STOPPING = 100
+# One model is clearly better than another on the folds when its mean gain exceeds NOISE_Z standard errors of the
+# fold-to-fold gain, and CLEAR_GAIN: smaller differences rarely carry over to next month's leads.
+CLEAR_GAIN = 0.001
+NOISE_Z = 2.0
 
 
 @dataclass(frozen=True)
@@ -168,3 +172,23 @@ def calibrated_log_loss(raw: np.ndarray, y: np.ndarray) -> float:
 def fold_aucs(raw: np.ndarray, y: np.ndarray, folds: list[Fold]) -> list[float]:
     """ROC AUC on each validation fold: pooled OOF AUC would mix folds' score scales."""
     return [float(roc_auc_score(y[f.valid_rows], raw[f.valid_rows])) for f in folds]
+
+
+def gain(better: list[float], worse: list[float], weights: list[float]) -> tuple[float, float]:
+    """Weighted mean fold-by-fold gain of one model over another and its standard error (0 with one fold)."""
+    d = np.asarray(better) - np.asarray(worse)
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    mean = float(np.sum(w * d))
+    concentration = float(np.sum(w**2))
+    if len(d) < 2 or concentration >= 1.0:
+        return mean, 0.0
+    variance = float(np.sum(w * (d - mean) ** 2)) / (1.0 - concentration)  # unbiased, weighted
+    return mean, float(np.sqrt(variance * concentration))
+
+
+def clearly_better(
+    better: list[float], worse: list[float], weights: list[float]
+) -> tuple[bool, float, float]:
+    """Whether the gain is beyond the folds' noise, with the gain and its standard error."""
+    mean, se = gain(better, worse, weights)
+    return mean > max(CLEAR_GAIN, NOISE_Z * se), mean, se

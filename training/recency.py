@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from training.crossval import Fold, fit_fold
-from training.select import MIN_GAIN, NOISE_Z
+from training.crossval import CLEAR_GAIN, NOISE_Z, Fold, fit_fold
 
 HALF_LIVES = (1 / 2, 1 / 4, 1 / 8, 1 / 16)  # fractions of the training span, tried against no weighting
 CALIBRATION_HALF_LIFE = 1 / 4
@@ -113,7 +112,7 @@ def choose_recency(
     best = max(raws, key=lambda d: table[f"{d:.0f} days"])
     g, se = paired_gain(y_valid, raws[best], base, seed)
     where = f"the newest fold ({len(y_valid)} leads)"
-    if g <= max(MIN_GAIN, NOISE_Z * se):
+    if g <= max(CLEAR_GAIN, NOISE_Z * se):
         return Recency(
             None,
             table,

@@ -3,8 +3,10 @@
 The budget is counted in work, never in seconds, so the same data and seed give the same model on a fast or a busy
 machine: each tuned family gets `max_trials`, fewer on big tables (about `WORK_ROWS[family]` lead-fits per family),
 and stops early when `PATIENCE` trials in a row did not improve by `MIN_GAIN`. The first trial of every family is
-its default setting, so the search can only improve on the defaults (as measured by cross-validation). An optional
-wall-clock cap (`budget_seconds`) exists for impatient users; with it, results depend on the machine's speed.
+its default setting (the logistic's second its simplest, `SIMPLE`), so both are always candidates. Of the trials the best one is not clearly better than (training.crossval's noise
+rule), the simplest is kept, as glmnet's lambda.1se does: what CV cannot tell apart, the future usually favours the
+simpler. An optional wall-clock cap (`budget_seconds`) exists for impatient users; with it, results depend on the
+machine's speed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import optuna
 
 from training.candidates import LIGHTGBM_DEFAULTS, LOGISTIC_DEFAULTS
-from training.crossval import CVResult, Fold, cross_validate
+from training.crossval import CVResult, Fold, clearly_better, cross_validate
 
 log = logging.getLogger(__name__)
 # Lead-fits per tuned family: trials = WORK_ROWS / training rows (at least 1, at most max_trials). Boosting is
@@ -71,6 +73,34 @@ def suggest(family: str, trial: optuna.Trial, rows: int) -> dict[str, Any]:
 
 
 DEFAULTS = {"lightgbm": LIGHTGBM_DEFAULTS, "logistic": LOGISTIC_DEFAULTS}
+# The simplest setting a family tries early: straight lines in log1p for the logistic (no spline knots).
+SIMPLE = {"logistic": {"C": LOGISTIC_DEFAULTS["C"], "knots": 0}}
+
+
+def complexity(family: str, params: dict[str, Any]) -> tuple[float, ...]:
+    """Orders a family's settings from simplest: fewer knots, fewer leaves, more regularisation first."""
+    if family == "logistic":
+        return (float(params["knots"]), float(params["C"]))
+    return (
+        float(params["num_leaves"]),
+        -float(params["min_data_in_leaf"]),
+        -float(params["lambda_l2"]),
+        float(params["feature_fraction"]),
+    )
+
+
+def simplest_within_noise(
+    family: str, results: dict[int, tuple[dict[str, Any], CVResult]]
+) -> tuple[int, int]:
+    """The best trial, and the simplest trial the best one is not clearly better than (the one-standard-error
+    habit of glmnet's lambda.1se, with the noise rule the families are chosen by)."""
+    best = max(results, key=lambda t: results[t][1].roc_auc)
+    top = results[best][1]
+    weights = top.fold_weight or [1.0] * len(top.fold_auc)
+    close = [t for t, (_, cv) in results.items() if not clearly_better(top.fold_auc, cv.fold_auc, weights)[0]]
+    return best, min(close, key=lambda t: (complexity(family, results[t][0]), t))
+
+
 # Big tables need fewer, larger boosting steps for the first (default) trial to fit in a couple of minutes.
 FAST_FROM_ROWS = 50_000
 FAST_LEARNING_RATE = 0.1
@@ -124,7 +154,7 @@ def search_family(
     start = time.monotonic()
 
     def objective(trial: optuna.Trial) -> float:
-        params = suggest(family, trial, len(y)) if trial.number else defaults(family, len(y))
+        params = suggest(family, trial, len(y))  # the first trials are enqueued: the defaults, then SIMPLE
         cv = cross_validate(family, params, folds, y, kinds, seed, threads, weight)
         results[trial.number] = (params, cv)
         if mlflow.active_run() is not None:
@@ -135,19 +165,24 @@ def search_family(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.enqueue_trial(defaults(family, len(y)))  # settings the space does not search are ignored
+    if family in SIMPLE:
+        study.enqueue_trial(SIMPLE[family])
     trials = trials_for(family, len(y), max_trials)
     timeout = None if seconds is None else max(seconds, 1e-3)
     study.optimize(objective, n_trials=trials, timeout=timeout, callbacks=[_Patience()])
-    best = study.best_trial.number
-    params, cv = results[best]
+    best, kept = simplest_within_noise(family, results)
+    params, cv = results[kept]
     log.log(
         log_level,
-        "%s: %d trials in %.0f s, best CV ROC AUC %.4f (defaults %.4f)",
+        "%s: %d trials in %.0f s, best CV ROC AUC %.4f (defaults %.4f), kept %s: %.4f, the simplest within noise",
         family,
         len(results),
         time.monotonic() - start,
-        cv.roc_auc,
+        results[best][1].roc_auc,
         results[0][1].roc_auc,
+        "it" if kept == best else f"trial {kept}",
+        cv.roc_auc,
     )
     return Candidate(family, params, cv, len(results))
 

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.crossval import Fold, calibrated_log_loss, fold_aucs, platt
+from training.crossval import NOISE_Z, Fold, calibrated_log_loss, clearly_better, fold_aucs, platt
 from training.search import Candidate
 
 MIN_LEADS, MIN_CONVERSIONS = 1000, 120  # Salesforce Einstein asks for as much before it scores leads
 COLD_START_FAMILY = "naive_bayes"
 BLEND_FAMILIES = ("logistic", "lightgbm")  # one linear, one tree family: they fail in different ways
 SIMPLEST_FIRST = ("naive_bayes", "logistic", "lightgbm")
-MIN_GAIN = 0.001
-NOISE_Z = 2.0
 
 
 def cold_start_reason(y: np.ndarray) -> str | None:
@@ -51,26 +49,6 @@ class Selection:
     @property
     def name(self) -> str:
         return self.families[0] if len(self.families) == 1 else "blend:" + "+".join(self.families)
-
-
-def gain(better: list[float], worse: list[float], weights: list[float]) -> tuple[float, float]:
-    """Weighted mean fold-by-fold gain of one model over another and its standard error (0 with one fold)."""
-    d = np.asarray(better) - np.asarray(worse)
-    w = np.asarray(weights, dtype=float) / np.sum(weights)
-    mean = float(np.sum(w * d))
-    concentration = float(np.sum(w**2))
-    if len(d) < 2 or concentration >= 1.0:
-        return mean, 0.0
-    variance = float(np.sum(w * (d - mean) ** 2)) / (1.0 - concentration)  # unbiased, weighted
-    return mean, float(np.sqrt(variance * concentration))
-
-
-def clearly_better(
-    better: list[float], worse: list[float], weights: list[float]
-) -> tuple[bool, float, float]:
-    """Whether the gain is beyond the folds' noise, with the gain and its standard error."""
-    mean, se = gain(better, worse, weights)
-    return mean > max(MIN_GAIN, NOISE_Z * se), mean, se
 
 
 def _blend(

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from training.crossval import CVResult, Fold
+from training.crossval import NOISE_Z, CVResult, Fold, gain
 from training.search import Candidate
-from training.select import NOISE_Z, cold_start_reason, gain, select
+from training.select import cold_start_reason, select
 
 BLEND = "blend:logistic+lightgbm"
 
