@@ -492,23 +492,15 @@ def make_candidates(bench: Bench) -> Candidates:
     import mlflow
     import numpy as np
 
-    import features
     from features.model import Calibration
-    from training.register import signature
+    from features.model_files import ARTIFACT
+    from training.register import save_model
 
     pyfunc = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
     model, example = pyfunc.unwrap_python_model(), pyfunc.input_example
 
     def save(changed: Any, folder: Path) -> Path:
-        mlflow.pyfunc.save_model(
-            path=str(folder),
-            python_model=changed,
-            code_paths=[str(Path(features.__file__).parent)],
-            signature=signature(changed.schema),
-            input_example=example,
-            pip_requirements=["mlflow", "lightgbm"],
-        )
-        return folder
+        return save_model(changed, example, folder)
 
     good = copy.deepcopy(model)
     good.calibration = Calibration(model.calibration.slope, model.calibration.intercept + 0.5)
@@ -518,7 +510,7 @@ def make_candidates(bench: Bench) -> Candidates:
     misfit.booster = lgb.train({"objective": "binary", "verbosity": -1}, data, num_boost_round=2)
     candidates = bench.work / "candidates"
     corrupt = save(model, candidates / "corrupt")
-    (corrupt / "python_model.pkl").write_bytes(b"\x80\x05 not a pickle: truncated on purpose")
+    (corrupt / "artifacts" / ARTIFACT / "model.json").write_text('{"format": "truncated on purpose')
     return Candidates(save(good, candidates / "good"), corrupt, save(misfit, candidates / "misfit"))
 
 

@@ -24,13 +24,18 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
         self.max_categories = max_categories
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> CategoryEncoder:
-        self.feature_names_in_ = np.array(list(X.columns), dtype=object)
-        self.categories_: dict[str, list[str]] = {}
+        categories: dict[str, list[str]] = {}
         for column in self.categorical:
             counts = X[column].dropna().astype(str).value_counts()
             kept = counts[counts >= self.min_count].index[: self.max_categories]
-            self.categories_[column] = sorted(kept)
-        self.codes_ = {c: {v: float(i) for i, v in enumerate(cats)} for c, cats in self.categories_.items()}
+            categories[column] = sorted(kept)
+        return self.with_categories(list(X.columns), categories)
+
+    def with_categories(self, columns: list[str], categories: dict[str, list[str]]) -> CategoryEncoder:
+        """Set the learned state: the input columns and each column's kept categories (`fit`, or a logged model)."""
+        self.feature_names_in_ = np.array(columns, dtype=object)
+        self.categories_ = categories
+        self.codes_ = {c: {v: float(i) for i, v in enumerate(cats)} for c, cats in categories.items()}
         return self
 
     def other_code(self, column: str) -> float:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from mlflow.pyfunc import PythonModel
+from mlflow.pyfunc import PythonModel, PythonModelContext
 from sklearn.pipeline import Pipeline
 
 from features.encode import CategoryEncoder
@@ -51,6 +52,24 @@ class LeadModel(PythonModel):
         self.calibration = calibration
         self.scale = scale
         self.info = dict(info or {})
+
+    @classmethod
+    def unloaded(cls) -> LeadModel:
+        """An empty model for MLflow to fill through `load_context` (features/logged_model.py)."""
+        return cls.__new__(cls)
+
+    def load_context(self, context: PythonModelContext) -> None:
+        """Fill the model from its logged files (features/model_files.py); one logged as a pickle arrives filled."""
+        from features import model_files  # it builds LeadModels, so it imports this module
+
+        folder = context.artifacts.get(model_files.ARTIFACT)
+        if folder is None:
+            return
+        if "scorer" in self.__dict__:
+            # MLflow reads the model a code file sets from one module global, so two loads racing in one process
+            # could get this same object: refuse the second rather than mix two models' files
+            raise RuntimeError("this LeadModel is loaded already; load models one at a time per process")
+        self.__dict__.update(vars(model_files.read_model(Path(folder))))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Models pickled before families existed carried a bare booster: they load as the LightGBM family."""

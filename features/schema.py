@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+MAX_NAMED = 8  # missing columns named in one message; more are counted
+
 
 class SchemaError(ValueError):
     """A schema file or a lead table that does not match it; the message is one line naming the problem."""
+
+
+def close_match(name: str, choices: Iterable[str]) -> str | None:
+    """The choice most like `name` (a misspelling, another case) for a "did you mean" hint; None when none is close."""
+    found = difflib.get_close_matches(name, list(choices), n=1)
+    return found[0] if found else None
 
 
 class LabelMapping(BaseModel):
@@ -120,6 +130,39 @@ class LeadSchema(BaseModel):
         return self.label.model_dump() if isinstance(self.label, LabelMapping) else self.label
 
 
+def check_feature_columns(
+    schema: LeadSchema, columns: Iterable[Any], source: str, leads: int, strict: bool = False
+) -> str | None:
+    """A warning naming the model's feature columns a file to score lacks (None when it has them all).
+
+    Scoring fills an absent column with missing values, which is legitimate but, unannounced, looks like a
+    misread file. SchemaError when the file has none of them (wrong file or model), or any is absent with `strict`.
+    """
+    present = [str(c) for c in columns]
+    missing = [c for c in schema.features if c not in present]
+    if not missing:
+        return None
+    known = {*schema.input_columns, schema.label_column, schema.timestamp, *schema.drop}
+    spare = [c for c in present if c not in known]  # where a renamed feature would be
+
+    def with_hint(column: str) -> str:
+        close = close_match(column, spare)
+        return f"{column!r}" + (f" (did you mean {close!r}?)" if close else "")
+
+    shown = ", ".join(with_hint(c) for c in missing[:MAX_NAMED])
+    if len(missing) > MAX_NAMED:
+        shown += f" and {len(missing) - MAX_NAMED} more"
+    total = len(schema.features)
+    if len(missing) == total:
+        raise SchemaError(
+            f"{source} has none of the model's {total} feature columns ({shown}); wrong file or model?"
+        )
+    lacks = f"{source} lacks {len(missing)} of the model's {total} feature columns: {shown}"
+    if strict:
+        raise SchemaError(f"{lacks}; --strict refuses a file without every feature column")
+    return f"{lacks}; all {leads:,} leads are scored as if those were missing (--strict refuses such a file)"
+
+
 class _SchemaLoader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false are booleans, so statuses like Yes, No, On and Off stay text."""
 
@@ -137,6 +180,34 @@ def _label_is_mapping(errors: list[Any]) -> bool:
     return any(e["loc"][1:2] == ("str",) and isinstance(e["input"], dict) for e in errors)
 
 
+def _section_keys(section: list[str]) -> list[str]:
+    """The keys a schema section takes (`[]`: the top level, `["groups"]`: fit and engagement, ...)."""
+    model: type[BaseModel] = LeadSchema
+    for key in section:
+        field = model.model_fields.get(key)
+        kinds = (get_args(field.annotation) or (field.annotation,)) if field else ()
+        nested = [t for t in kinds if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return list(model.model_fields)
+
+
+def _key_path(error: Any) -> list[str]:
+    """Where an error is, as schema keys: pydantic's union branch names left out."""
+    return [
+        str(p)
+        for p in error["loc"]
+        if isinstance(p, int) or ("[" not in p and p not in ("LabelMapping", "str"))
+    ]
+
+
+def _did_you_mean(path: list[str]) -> str | None:
+    """The key an unknown key at `path` was probably meant to be, as a full dotted path."""
+    close = close_match(path[-1], _section_keys(path[:-1])) if path else None
+    return ".".join([*path[:-1], close]) if close else None
+
+
 def _one_line(error: ValidationError) -> str:
     errors = error.errors()
     # A mapping given for `label` fails the plain-string branch too; report the mapping's own mistake.
@@ -144,13 +215,16 @@ def _one_line(error: ValidationError) -> str:
     first = (
         mapping_errors[0] if mapping_errors and len(errors) > 1 and _label_is_mapping(errors) else errors[0]
     )
-    where = ".".join(
-        str(p)
-        for p in first["loc"]
-        if isinstance(p, int) or ("[" not in p and p not in ("LabelMapping", "str"))
-    )
+    # A misspelled required key is also a missing one: name the misspelling, it is what to fix.
+    if first["type"] == "missing":
+        first = next(
+            (e for e in errors if e["type"] == "extra_forbidden" and _did_you_mean(_key_path(e))), first
+        )
+    path = _key_path(first)
+    where = ".".join(path)
     if first["type"] == "extra_forbidden":
-        return f"unknown key {where!r}"
+        meant = _did_you_mean(path)
+        return f"unknown key {where!r}" + (f" (did you mean {meant!r}?)" if meant else "")
     if first["type"] == "missing":
         return f"missing required key {where!r}"
     message = first["msg"].removeprefix("Value error, ")

@@ -9,7 +9,9 @@ again is safe too.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ import pandas as pd
 from sqlalchemy import select
 from tqdm import tqdm
 
+from features.schema import check_feature_columns
 from leadscore.loop import LoopError, as_payload, chunks, score, validate
 from serving.model_store import LoadedModel
 from serving.settings import Settings
@@ -28,6 +31,7 @@ from serving.store.tables import ID_LENGTH, Lead, Outcome
 from training.table_file import load_table
 
 OUTCOME_COLUMNS = ("lead_id", "outcome", "reason", "note", "actor", "at")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,25 @@ def _lead_id(value: Any) -> str:
 
 
 def _checked_leads(
-    loaded: LoadedModel, table: pd.DataFrame, name: str, progress: bool
+    loaded: LoadedModel,
+    table: pd.DataFrame,
+    name: str,
+    progress: bool,
+    strict: bool,
+    warn: Callable[[str], None],
 ) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
-    """(ids, validated leads, payloads as sent) for every row, or LoopError naming the first bad row."""
-    id_column = loaded.model.schema.id
+    """(ids, validated leads, payloads as sent) for every row, or LoopError naming the first bad row.
+
+    Feature columns the file lacks are scored as missing, with one `warn`ing naming them; with none of them, or
+    any missing and `strict`, SchemaError.
+    """
+    schema = loaded.model.schema
+    id_column = schema.id
     if id_column not in table.columns:
         raise LoopError(f"{name}: no column {id_column!r}, the lead id the model's schema names")
+    missing = check_feature_columns(schema, table.columns, name, len(table), strict)
+    if missing:
+        warn(missing)
     ids: list[str] = []
     leads: list[dict[str, Any]] = []
     payloads: list[dict[str, Any]] = []
@@ -82,11 +99,18 @@ def _checked_leads(
 
 
 def ingest_file(
-    store: LeadStore, loaded: LoadedModel, settings: Settings, path: Path, progress: bool = True
+    store: LeadStore,
+    loaded: LoadedModel,
+    settings: Settings,
+    path: Path,
+    progress: bool = True,
+    strict: bool = False,
+    warn: Callable[[str], None] = log.warning,
 ) -> IngestSummary:
-    """Check every row first (nothing is stored when one is bad), then score and store them chunk by chunk."""
+    """Check the file's columns and every row first (nothing is stored when one is bad), then score and store them
+    chunk by chunk."""
     table = load_table(path)
-    ids, leads, payloads = _checked_leads(loaded, table, path.name, progress)
+    ids, leads, payloads = _checked_leads(loaded, table, path.name, progress, strict, warn)
     created = 0
     grades: Counter[str] = Counter()
     with tqdm(total=len(ids), desc="ingest", unit="lead", disable=not progress) as bar:

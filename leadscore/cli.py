@@ -8,13 +8,14 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.exceptions import TyperException
 
 from leadscore import loop_cli
 from leadscore.keys_cli import keys_app
+from leadscore.loop_cli import warn
 from leadscore.train_options import (
     AllowLeakyOption,
     BudgetOption,
@@ -24,7 +25,11 @@ from leadscore.train_options import (
     MaxTrialsOption,
     ModelNameOption,
     SeedOption,
+    StrictOption,
 )
+
+if TYPE_CHECKING:
+    from training.config import TrainConfig
 
 app = typer.Typer(
     name="leadscore",
@@ -128,6 +133,13 @@ def train(
     max_trials: MaxTrialsOption = 40,
     seed: SeedOption = 0,
     allow_leaky: AllowLeakyOption = False,
+    if_changed: Annotated[
+        bool,
+        typer.Option(
+            help="Train only when the data, schema, settings or training code differ from those the champion was "
+            "trained with (training is deterministic, so the same ones give the same model)."
+        ),
+    ] = False,
 ) -> None:
     """Validate, check drift, fit and judge on a holdout, refit on every lead, register; promote when as good."""
     from pydantic import ValidationError
@@ -151,6 +163,12 @@ def train(
     except ValidationError as error:
         first = error.errors()[0]
         _fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}")
+    if if_changed and (same := _unchanged_champion(config)):
+        typer.echo(
+            f"unchanged: {config.model_name} version {same} (@champion) was trained on this very data, schema, "
+            "settings and code; nothing trained (leave out --if-changed to train anyway)"
+        )
+        return
     outcome = run_training(config)
     m = outcome.evaluation.metrics
     reg = outcome.registered
@@ -163,18 +181,38 @@ def train(
     typer.echo(f"model URI: {reg.uri}" + (f"  (also models:/{reg.name}@champion)" if reg.promoted else ""))
 
 
+def _unchanged_champion(config: TrainConfig) -> str | None:
+    """The champion's version when it was trained with this very data, schema, settings and code."""
+    import mlflow
+
+    from training.config import tracking_uri
+    from training.fingerprint import fingerprint, unchanged_champion
+    from training.register import CHAMPION
+
+    if not (config.data.is_file() and config.schema_path.is_file()):
+        return None  # training says what is wrong with them
+    mlflow.set_tracking_uri(tracking_uri())
+    return unchanged_champion(config.model_name, CHAMPION, fingerprint(config))
+
+
 @app.command()
 @one_line_errors
 def score(
     model: Annotated[str, typer.Option(help="Model URI, e.g. models:/lead-scoring@champion.")],
     data: Annotated[Path, typer.Option(help="Leads to score (.csv or .parquet).")],
     out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet).")],
-    reasons: Annotated[bool, typer.Option(help="Add the top 3 positive and negative reasons.")] = True,
+    reasons: Annotated[
+        bool,
+        typer.Option(
+            help="Add the top 3 positive and negative reasons, and the fit and engagement sub-scores."
+        ),
+    ] = True,
+    strict: StrictOption = False,
 ) -> None:
-    """Score a file of leads: id, probability, score, grade and reasons per lead."""
+    """Score a file of leads: id, probability, score, grade, reasons and sub-scores per lead."""
     from training.batch import score_file
 
-    rows, _ = score_file(model, data, out, with_reasons=reasons)
+    rows, _ = score_file(model, data, out, with_reasons=reasons, strict=strict, warn=warn)
     typer.echo(f"scored {rows} leads -> {out}")
 
 

@@ -19,6 +19,7 @@ from leadscore.train_options import (
     MaxTrialsOption,
     ModelNameOption,
     SeedOption,
+    StrictOption,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,6 +55,11 @@ def loop_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def warn(message: str) -> None:
+    """Something worth knowing that does not stop the command: one `warning:` line on stderr."""
+    typer.echo(f"warning: {message}", err=True)
+
+
 def _counts(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
 
@@ -72,6 +78,7 @@ def ingest(
     database: DatabaseOption = None,
     model: ModelOption = None,
     progress: ProgressOption = True,
+    strict: StrictOption = False,
 ) -> None:
     """Load a file of leads into the lead store, scored by the champion; idempotent on the lead id."""
     from leadscore.bulk_ingest import import_outcomes, ingest_file
@@ -81,7 +88,7 @@ def ingest(
     store = open_store(settings)
     try:
         loaded = load_model(settings)
-        done = ingest_file(store, loaded, settings, data, progress)
+        done = ingest_file(store, loaded, settings, data, progress, strict=strict, warn=warn)
         typer.echo(
             f"stored {done.leads:,} leads from {data} in {safe_url(store.url)}: {done.created:,} new, "
             f"{done.leads - done.created:,} updated; scored by {model_label(loaded)} ({_counts(done.grades)})"

@@ -1,4 +1,5 @@
-"""The options `train` and `retrain` share, declared once so their names, types and help never drift apart."""
+"""Options two commands share (`train` and `retrain`; `score` and `ingest`), declared once so their names, types
+and help never drift apart."""
 
 from __future__ import annotations
 
@@ -29,4 +30,11 @@ MaxTrialsOption = Annotated[
 SeedOption = Annotated[int, typer.Option(help="Random seed.")]
 AllowLeakyOption = Annotated[
     bool, typer.Option(help="Train even when a feature alone nearly decides the label (warns instead).")
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        help="Refuse a file that lacks any of the model's feature columns (without it: a warning, and those "
+        "features are scored as missing)."
+    ),
 ]

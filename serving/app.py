@@ -24,8 +24,8 @@ from serving.metrics import Metrics, MetricsMiddleware
 from serving.model_cache import ModelCache
 from serving.model_store import ModelStore, load
 from serving.requests import InvalidRequest
+from serving.routes import docs, mlflow_compat, ops, score
 from serving.routes import leads as lead_routes
-from serving.routes import mlflow_compat, ops, score
 from serving.routes import pages as page_routes
 from serving.routes import queue as queue_routes
 from serving.routes import reports as report_routes
@@ -99,6 +99,8 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from CDNs; serving.routes.docs serves both pages offline
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.authorizer = Authorizer(keys)
@@ -113,6 +115,7 @@ def create_app(
         queue_routes.router,
         report_routes.router,
         page_routes.router,
+        docs.router,
     )
     for router in routers:
         app.include_router(router)

@@ -16,13 +16,14 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
+from features.groups import group_columns
 from features.model import LeadModel
 from features.model_uri import registry_ref
 from features.rows import RowEncoder
 from serving.bounded_call import Bounded
 from serving.model_cache import ModelCache
 from serving.requests import MAX_TEXT, RequestModels, request_models
-from serving.scoring import group_columns, score_leads
+from serving.scoring import score_leads
 
 log = logging.getLogger(__name__)
 

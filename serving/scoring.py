@@ -1,10 +1,6 @@
 """Scoring leads for the API: plain functions over a loaded model, no web framework in sight.
 
-Sub-scores: for a schema group (fit, engagement), the group's score is what the lead would score if every feature
-outside the group were at the model's average: probability = sigmoid(calibrated baseline + the summed impacts of the
-group's features), mapped to 0-100 by the model's own score scale. Impacts are the model family's contributions
-(TreeSHAP for LightGBM, term minus its training mean for the additive families) scaled by the Platt slope, so they
-add up, with the baseline and the calibration intercept, to the lead's calibrated log-odds.
+Sub-scores (fit, engagement) are worked out by features/groups.py, which `leadscore score` uses too.
 """
 
 from __future__ import annotations
@@ -17,25 +13,13 @@ import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 
-from features.model import LeadModel, sigmoid
+from features.groups import GROUPS, group_logits
+from features.model import sigmoid
 from features.reasons import top_reasons, top_reasons_many
 from features.rows import score_rows
 
 if TYPE_CHECKING:
     from serving.model_store import LoadedModel
-
-GROUPS = ("fit", "engagement")
-
-
-def group_columns(model: LeadModel) -> dict[str, list[int]]:
-    """Feature positions of each schema group that has members (worked out once, when a model is loaded)."""
-    schema = model.schema
-    if schema.groups is None:
-        return {}
-    members = {group: getattr(schema.groups, group) for group in GROUPS}
-    return {
-        group: [schema.features.index(c) for c in columns] for group, columns in members.items() if columns
-    }
 
 
 def score_leads(
@@ -69,7 +53,7 @@ def _score_one(loaded: LoadedModel, lead: Mapping[str, Any], top: int, with_reas
         impacts = [c * slope for c in contributions]  # as score_rows scales them
         base = baseline * slope + intercept
         for _, columns in loaded.groups.items():
-            total = 0.0  # left to right from 0.0, as _group_logits adds a batch
+            total = 0.0  # left to right from 0.0, as group_logits adds a batch
             for j in columns:
                 total += impacts[j]
             group_impacts.append(total)
@@ -113,7 +97,7 @@ def _score_many(
     impacts: list[list[float]] = []
     if groups and scored.contributions is not None and scored.baseline is not None:
         base = scored.baseline + model.calibration.intercept
-        impacts, logits = _group_logits(scored.contributions, base, [columns for _, columns in groups])
+        impacts, logits = group_logits(scored.contributions, base, [columns for _, columns in groups])
         probabilities.append(sigmoid(logits))  # the groups' probabilities and every score in one call each
     every = np.concatenate(probabilities)
     all_scores = model.scale.score(every)
@@ -158,28 +142,6 @@ def _score_many(
         }
         for lead_id, probability, score, grade, lead_reasons, fit, engagement, lead_unseen in rows
     ]
-
-
-def _group_logits(
-    contributions: np.ndarray, base: np.ndarray, groups: list[list[int]]
-) -> tuple[list[list[float]], np.ndarray]:
-    """Per group, each lead's summed impact, and base + impact for every group (group after group).
-
-    Impacts add left to right from 0.0, so a lead gets the same sum alone or in a batch: one lead in Python floats
-    (a numpy call costs more than its few additions), many with cumsum (which adds sequentially; + 0.0 turns an
-    all-zero -0.0 into the 0.0 the Python sum gives).
-    """
-    if len(contributions) == 1:
-        row, start = contributions[0].tolist(), float(base[0])
-        impacts = []
-        for columns in groups:
-            total = 0.0
-            for j in columns:
-                total += row[j]
-            impacts.append([total])
-        return impacts, np.array([start + impact[0] for impact in impacts])
-    sums = [np.cumsum(contributions[:, columns], axis=1)[:, -1] + 0.0 for columns in groups]
-    return [impact.tolist() for impact in sums], np.concatenate([base + impact for impact in sums])
 
 
 def invocations(loaded: LoadedModel, body: bytes, content_type: str | None) -> tuple[int, str, str]:

@@ -1,7 +1,8 @@
-"""Lead store databases for the tests (a plugin: tests/conftest.py names it): SQLite and the real PostgreSQL server.
+"""Lead store databases for the tests (a plugin: tests/conftest.py names it): SQLite and a real PostgreSQL server.
 
-PostgreSQL is at 127.0.0.1:5432 (user postgres, trust auth; LEADSCORE_TEST_POSTGRES overrides); each session gets
-its own temporary database, dropped at the end. PostgreSQL unreachable is a test error, never a skip.
+PostgreSQL is a throwaway server started for the session (tests/postgres_server.py), or the server whose admin URL
+LEADSCORE_TEST_POSTGRES gives; each session gets its own temporary databases, dropped at the end. No server is a
+test error, never a skip.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import secrets
 from collections.abc import Callable, Iterator
 
 import pytest
+from postgres_server import throwaway_server
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from serving.store import LeadStore
 
-POSTGRES = os.environ.get("LEADSCORE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -37,7 +38,7 @@ class PostgresDatabases:
         except Exception as error:
             pytest.fail(
                 f"PostgreSQL at {make_url(self.admin_url).render_as_string(hide_password=True)} is unreachable "
-                f"({str(error).splitlines()[0]}); start it (.ci/run does) or set LEADSCORE_TEST_POSTGRES",
+                f"({str(error).splitlines()[0]}); fix LEADSCORE_TEST_POSTGRES or unset it to use a throwaway server",
                 pytrace=False,
             )
 
@@ -56,8 +57,17 @@ class PostgresDatabases:
 
 
 @pytest.fixture(scope="session")
-def postgres_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases(POSTGRES)
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """The test server's admin URL: LEADSCORE_TEST_POSTGRES, else a throwaway server that lives for the session."""
+    if url := os.environ.get("LEADSCORE_TEST_POSTGRES"):
+        return url
+    hint = "run `make test` (it installs the postgresql package) or set LEADSCORE_TEST_POSTGRES to a server's URL"
+    return throwaway_server(request, hint).url
+
+
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_url: str) -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_url)
     databases.check()
     yield databases
     databases.drop_all()

@@ -1,4 +1,4 @@
-"""Batch scoring of a lead file with a registered model: id, probability, score, grade and reasons per lead.
+"""Batch scoring of a lead file with a registered model: id, probability, score, grade, reasons and sub-scores.
 
 Chunks are scored on a thread per core, each with a single-threaded predict (the booster releases the GIL), while
 the main thread writes the answers in input order, so cleaning, encoding and writing overlap the booster's work.
@@ -7,8 +7,10 @@ the main thread writes the answers in input order, so cleaning, encoding and wri
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,13 +18,16 @@ import mlflow
 import pandas as pd
 from tqdm.auto import tqdm
 
+from features.groups import group_scores
 from features.model import LeadModel
-from features.reasons import reasons
+from features.reasons import explain, ranked_reasons
+from features.schema import check_feature_columns
 from training.config import tracking_uri
 from training.data import DataError
 from training.table_file import load_table
 
 CHUNK_ROWS = 50_000
+log = logging.getLogger(__name__)
 
 
 def load_lead_model(uri: str) -> LeadModel:
@@ -39,22 +44,21 @@ def score_frame(
 ) -> pd.DataFrame:
     """Scores for one chunk, as `LeadModel.score_frame` gives them; reasons as JSON lists of {feature, value, impact}.
 
+    With reasons come the schema groups' sub-scores, as the API gives them: `fit_probability`, `fit_score`,
+    `fit_impact`, then the same for `engagement` (the API's `fit` and `engagement` fields, flattened).
     `threads` caps the booster's threads for this call (None: all cores).
     """
     out = model.score_frame(leads, threads)
     if with_reasons:
-        found = reasons(model, leads, top=top)
+        impacts, values, baseline = explain(model, leads, threads)  # one pass for reasons and sub-scores
+        found = ranked_reasons(model, impacts, values, top)
         out["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
         out["reasons_negative"] = [json.dumps(r["negative"]) for r in found]
+        for group, sub in group_scores(model, impacts.to_numpy(), baseline).items():
+            out[f"{group}_probability"] = sub.probability
+            out[f"{group}_score"] = sub.score
+            out[f"{group}_impact"] = sub.impact
     return out
-
-
-def _check_columns(model: LeadModel, leads: pd.DataFrame, data: Path) -> None:
-    missing = [c for c in model.schema.features if c not in leads.columns]
-    if len(missing) == len(model.schema.features):
-        raise DataError(
-            f"{data} has none of the model's feature columns (e.g. {missing[0]!r}); wrong file or model?"
-        )
 
 
 def _write_scores(
@@ -106,15 +110,27 @@ def _write_scores(
 
 
 def score_file(
-    uri: str, data: Path, out: Path, with_reasons: bool = True, progress: bool = True
+    uri: str,
+    data: Path,
+    out: Path,
+    with_reasons: bool = True,
+    progress: bool = True,
+    strict: bool = False,
+    warn: Callable[[str], None] = log.warning,
 ) -> tuple[int, LeadModel]:
-    """Score every lead in `data` and write `out` (.csv or .parquet); returns the row count and the model used."""
+    """Score every lead in `data` and write `out` (.csv or .parquet); returns the row count and the model used.
+
+    Feature columns the file lacks are scored as missing, with one `warn`ing naming them; with none of them, or
+    any missing and `strict`, SchemaError and nothing is written.
+    """
     if out.suffix.lower() not in {".csv", ".parquet"}:
         raise DataError(f"--out {out}: use a .csv or .parquet file name")
     model = load_lead_model(uri)
     # read after loading, not beside it: load_table sets warning filters, which are process-wide
     leads = load_table(data)
-    _check_columns(model, leads, data)
+    missing = check_feature_columns(model.schema, leads.columns, str(data), len(leads), strict)
+    if missing:
+        warn(missing)
     workers = max(1, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers, thread_name_prefix="score") as pool:
         _write_scores(model, leads, out, pool, workers, with_reasons, progress)

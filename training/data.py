@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from dataclasses import dataclass, field
 
@@ -10,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from features.clean import LeadCleaner, to_numeric
-from features.schema import LabelMapping, LeadSchema, SchemaError, parse_schema
+from features.schema import LabelMapping, LeadSchema, SchemaError, close_match, parse_schema
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +48,8 @@ def _require_columns(frame: pd.DataFrame, schema: LeadSchema) -> None:
         needed.append(schema.timestamp)
     for column in needed:
         if column not in frame.columns:
-            close = difflib.get_close_matches(column, [str(c) for c in frame.columns], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            close = close_match(column, [str(c) for c in frame.columns])
+            hint = f"; did you mean {close!r}?" if close else ""
             raise SchemaError(f"column {column!r} named in the schema is not in the data{hint}")
 
 

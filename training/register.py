@@ -1,35 +1,36 @@
-"""Registering a trained model in MLflow: log as pyfunc, prove it reloads, register, set aliases (gate: gate.py)."""
+"""Registering a trained model in MLflow: log as pyfunc, prove it reloads, register, set aliases (gate: gate.py).
+
+The model is logged as code (features/logged_model.py) with its fitted state as plain files (features/model_files.py):
+MLflow's recommended way for a custom pyfunc, with no pickle to trust when the model is loaded.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
 import features
 from features.clean import as_signature_types
 from features.model import LeadModel
+from features.model_files import ARTIFACT, write_model
 from features.schema import LeadSchema
+from training.report import quiet_downloads
 
 CHAMPION, CHALLENGER = "champion", "challenger"
-RUNTIME_PACKAGES = (
-    "mlflow",
-    "lightgbm",
-    "scikit-learn",
-    "pandas",
-    "numpy",
-    "pydantic",
-    "pyyaml",
-    "cloudpickle",
-)
+RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pydantic", "pyyaml")
+MODEL_CODE = Path(features.__file__).parent / "logged_model.py"
 
 
 class RegistrationError(RuntimeError):
@@ -104,19 +105,36 @@ def verify_reload(model_uri: str, model: LeadModel, example: pd.DataFrame) -> No
         )
 
 
+def log_model(model: LeadModel, example: pd.DataFrame) -> ModelInfo:
+    """Log the model to the active run: features/ as code, its fitted state as files, a signature and an example."""
+    with tempfile.TemporaryDirectory(prefix="leadscore-model-") as temporary, quiet_downloads():
+        return mlflow.pyfunc.log_model(name="model", **_pyfunc(model, example, Path(temporary)))
+
+
+def save_model(model: LeadModel, example: pd.DataFrame, path: Path) -> Path:
+    """The same model folder as `log_model` logs, written to `path` outside any run (benchmarks, tests)."""
+    with tempfile.TemporaryDirectory(prefix="leadscore-model-") as temporary:
+        mlflow.pyfunc.save_model(path=str(path), **_pyfunc(model, example, Path(temporary)))
+    return path
+
+
+def _pyfunc(model: LeadModel, example: pd.DataFrame, scratch: Path) -> dict[str, Any]:
+    return {
+        "python_model": str(MODEL_CODE),
+        "artifacts": {ARTIFACT: str(write_model(model, scratch / ARTIFACT))},
+        "code_paths": [str(MODEL_CODE.parent)],
+        "signature": signature(model.schema),
+        "input_example": example,
+        "pip_requirements": [f"{p}=={version(p)}" for p in RUNTIME_PACKAGES],
+    }
+
+
 def log_and_register(model: LeadModel, example: pd.DataFrame, name: str) -> str:
     """Log the model to the active run, reload it, check it scores its example exactly, then register it.
 
     Nothing is registered (no version, no alias moved) when the check fails: RegistrationError, one line.
     """
-    info = mlflow.pyfunc.log_model(
-        name="model",
-        python_model=model,
-        code_paths=[str(Path(features.__file__).parent)],
-        signature=signature(model.schema),
-        input_example=example,
-        pip_requirements=[f"{p}=={version(p)}" for p in RUNTIME_PACKAGES],
-    )
+    info = log_model(model, example)
     try:
         verify_reload(info.model_uri, model, example)
     except RegistrationError as error:

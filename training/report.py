@@ -93,8 +93,8 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 @contextmanager
-def _quiet_downloads() -> Iterator[None]:
-    """No MLflow progress bar per artifact folder: a report is one line of output in `train` and `report`."""
+def quiet_downloads() -> Iterator[None]:
+    """No MLflow progress bar per artifact folder copied: a report (or a logged model) is one line of output."""
     previous = os.environ.get(_PROGRESS_BAR)
     os.environ[_PROGRESS_BAR] = "false"
     try:
@@ -121,7 +121,7 @@ def collect(client: MlflowClient, version: ModelVersion, model: Any) -> ReportIn
     if not version.run_id:
         raise ReportError(f"models:/{version.name}/{version.version} has no training run to report on")
     run = client.get_run(version.run_id)
-    with tempfile.TemporaryDirectory() as tmp, _quiet_downloads():
+    with tempfile.TemporaryDirectory() as tmp, quiet_downloads():
         evaluation = _download(run.info.run_id, "evaluation", Path(tmp))
         figures = _download(run.info.run_id, "plots", Path(tmp))
         tables = {
@@ -150,7 +150,7 @@ def inputs_for(uri: str) -> ReportInputs:
     client = MlflowClient()
     version = resolve(client, uri)
     try:
-        with _quiet_downloads():
+        with quiet_downloads():
             model = mlflow.pyfunc.load_model(
                 f"models:/{version.name}/{version.version}"
             ).unwrap_python_model()

@@ -19,6 +19,7 @@ from training.config import TrainConfig, tracking_uri
 from training.data import note_warning, usable_schema, validate_leads
 from training.drift import PSI_ALERT, PSI_WATCH, DriftReport, check_drift
 from training.evaluate import Evaluation, evaluate
+from training.fingerprint import fingerprint, tag_version
 from training.gate import Challenger, holdout_digest, log_fitted_leads, promote
 from training.leakage import check_leakage, single_feature_auc
 from training.pipeline import Trained, train_model
@@ -110,6 +111,7 @@ def train(config: TrainConfig) -> TrainOutcome:
     """Run one training job end to end; raises SchemaError/DataError (one line) before anything is logged."""
     given_schema = load_schema(config.schema_path)
     table = load_table(config.data)
+    made_from = fingerprint(config)  # the code and files as this run found them
     leads = validate_leads(table, given_schema)
     rows, encoding, file_warnings = (
         len(table),
@@ -194,6 +196,7 @@ def train(config: TrainConfig) -> TrainOutcome:
         mlflow.log_params(
             {
                 "data_sha256": file_digest(config.data),
+                "training_fingerprint": made_from,
                 "rows": rows,
                 "labelled_rows": len(leads.y),
                 "train_rows": len(trained.train_rows),
@@ -220,6 +223,7 @@ def train(config: TrainConfig) -> TrainOutcome:
         log_fitted_leads(leads.frame[schema.id])
         log.info("registering %s", config.model_name)
         version = log_and_register(model, input_example(model, holdout), config.model_name)
+        tag_version(config.model_name, version, made_from)
         challenger = Challenger(
             holdout, y_holdout, trained.holdout_probability, schema.id, digest, evaluation.metrics["roc_auc"]
         )

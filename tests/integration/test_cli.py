@@ -100,12 +100,16 @@ def test_empty_file(mlflow_home: Path, files) -> None:  # type: ignore[no-untype
     ("text", "words"),
     [
         (SCHEMA + "colour: red\n", ["unknown key 'colour'"]),
+        (
+            SCHEMA.replace("categorical:", "categorial:"),
+            ["unknown key 'categorial' (did you mean 'categorical'?)"],
+        ),
         (SCHEMA.replace("boolean: [demo]", "boolean: [visits]"), ["named more than once", "'visits'"]),
         ("id: lead_id\nlabel: converted\n", ["no features"]),
         (SCHEMA + "groups: {fit: [country]}\n", ["groups.fit", "'country'"]),
         ("id: [unclosed\n", ["not valid YAML"]),
     ],
-    ids=["unknown-key", "twice", "no-features", "bad-group", "not-yaml"],
+    ids=["unknown-key", "misspelled-key", "twice", "no-features", "bad-group", "not-yaml"],
 )
 def test_bad_schema_one_line(mlflow_home: Path, files, text: str, words: list[str]) -> None:  # type: ignore[no-untyped-def]
     data, schema = files
@@ -203,3 +207,24 @@ def test_parquet_with_status_label_mapping_and_timestamp(mlflow_home: Path, tmp_
     result = _train(data, schema, "mapped")
     assert result.exit_code == 0, result.output
     assert "holdout (time, 54 leads)" in result.stdout  # 270 labelled leads ("Open" is not), newest 20%
+
+
+def test_if_changed_leaves_an_unchanged_champion_alone(mlflow_home: Path, files) -> None:  # type: ignore[no-untyped-def]
+    data, schema = files
+    assert _train(data, schema, "same").exit_code == 0
+    again = runner.invoke(
+        app,
+        ["train", "--data", str(data), "--schema", str(schema), "--model-name", "same", "--if-changed"],
+    )
+    assert again.exit_code == 0, again.output
+    assert "unchanged: same version 1 (@champion)" in again.stdout
+    versions = MlflowClient().search_model_versions("name='same'")
+    assert [str(v.version) for v in versions] == ["1"]
+
+    schema.write_text(SCHEMA + "na_values: ['?']\n", encoding="utf-8")  # another schema: trains
+    changed = runner.invoke(
+        app,
+        ["train", "--data", str(data), "--schema", str(schema), "--model-name", "same", "--if-changed"],
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "unchanged" not in changed.stdout and "models:/same/2" in changed.stdout

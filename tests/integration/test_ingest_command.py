@@ -132,6 +132,34 @@ def test_a_bad_row_stores_nothing_and_names_the_row_and_field(
     assert count(lead_store, Lead) == 0
 
 
+def test_absent_feature_columns_are_named_once_or_refused_as_score_does(
+    champion: TrainOutcome, sales: DemoSales, lead_store: LeadStore, tmp_path: Path
+) -> None:
+    table = pd.read_csv(sales.leads, dtype=str, keep_default_na=False)
+    export = table.drop(columns=["email_clicks", "attended_webinar"]).rename(columns={"industry": "Industry"})
+    export.to_csv(tmp_path / "export.csv", index=False)
+    strict = ingest(lead_store, "--data", str(tmp_path / "export.csv"), "--strict")
+    assert one_line_error(strict) == (
+        "error: export.csv lacks 3 of the model's 15 feature columns: 'email_clicks', 'attended_webinar', "
+        "'industry' (did you mean 'Industry'?); --strict refuses a file without every feature column"
+    )
+    table[["lead_id", "owner"]].to_csv(tmp_path / "ids.csv", index=False)
+    one_line_error(
+        ingest(lead_store, "--data", str(tmp_path / "ids.csv")), "ids.csv has none of the model's 15"
+    )
+    assert count(lead_store, Lead) == 0
+
+    result = ingest(lead_store, "--data", str(tmp_path / "export.csv"))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: export.csv lacks 3 of the model's 15 feature columns: 'email_clicks', 'attended_webinar', "
+        "'industry' (did you mean 'Industry'?); all 400 leads are scored as if those were missing "
+        "(--strict refuses such a file)"
+    ]
+    assert count(lead_store, Lead) == 400
+
+
 def test_bad_outcomes_name_the_row_and_keep_the_store_consistent(
     champion: TrainOutcome, sales: DemoSales, lead_store: LeadStore, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ A model is registered only after it was loaded back from MLflow and scored its o
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -18,7 +19,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+import training.register
 from features.model import Calibration, LeadModel
+from features.model_files import ARTIFACT, write_model
 from leadscore.cli import app
 from training.register import RegistrationError, input_example, log_and_register
 
@@ -221,8 +224,8 @@ def test_a_corrupt_artifact_registers_nothing_and_keeps_the_champion(
     def log_then_truncate(*args: Any, **kwargs: Any) -> Any:
         info = log_model(*args, **kwargs)
         location = MlflowClient().get_logged_model(info.model_id).artifact_location
-        pickled = Path(location.removeprefix("file://")) / "python_model.pkl"
-        pickled.write_bytes(pickled.read_bytes()[:100])
+        stored = Path(location.removeprefix("file://")) / "artifacts" / ARTIFACT / "model.json"
+        stored.write_bytes(stored.read_bytes()[:100])
         return info
 
     monkeypatch.setattr(mlflow.pyfunc, "log_model", log_then_truncate)
@@ -237,12 +240,14 @@ def test_a_corrupt_artifact_registers_nothing_and_keeps_the_champion(
 
 
 def _perturbed(change: dict[str, Any]):  # type: ignore[no-untyped-def]
-    """A __getstate__ that pickles the model with some attributes changed: the artifact differs from memory."""
+    """A writer that stores the model with some attributes changed: the artifact differs from memory."""
 
-    def getstate(self: LeadModel) -> dict[str, Any]:
-        return {**self.__dict__, **change}
+    def write(model: LeadModel, folder: Path) -> Path:
+        changed = copy.copy(model)
+        changed.__dict__.update(change)
+        return write_model(changed, folder)
 
-    return getstate
+    return write
 
 
 def _raise(*args: Any, **kwargs: Any) -> Any:
@@ -250,11 +255,21 @@ def _raise(*args: Any, **kwargs: Any) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("attribute", "value", "words"),
+    ("target", "attribute", "value", "words"),
     [
-        ("__getstate__", _perturbed({"calibration": Calibration(1.0, 0.5)}), ["differently", "by up to"]),
-        ("__getstate__", _perturbed({"calibration": Calibration(float("nan"))}), ["not in [0, 1]", "nan"]),
-        ("predict", _raise, ["cannot score its input example (scorer exploded)"]),
+        (
+            training.register,
+            "write_model",
+            _perturbed({"calibration": Calibration(1.0, 0.5)}),
+            ["differently", "by up to"],
+        ),
+        (
+            training.register,
+            "write_model",
+            _perturbed({"calibration": Calibration(float("nan"))}),
+            ["not in [0, 1]", "nan"],
+        ),
+        (LeadModel, "predict", _raise, ["cannot score its input example (scorer exploded)"]),
     ],
     ids=["differs", "nan", "raises"],
 )
@@ -262,6 +277,7 @@ def test_a_model_that_scores_wrong_once_reloaded_is_not_registered(
     messy,
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
+    target: Any,
     attribute: str,
     value: Any,
     words: list[str],
@@ -270,7 +286,7 @@ def test_a_model_that_scores_wrong_once_reloaded_is_not_registered(
     model = mlflow.pyfunc.load_model(f"models:/{MESSY}/1").unwrap_python_model()
     example = input_example(model, messy[1].head(5))
     name = f"robust-reload-{request.node.callspec.id}"
-    monkeypatch.setattr(LeadModel, attribute, value, raising=False)
+    monkeypatch.setattr(target, attribute, value)
     with mlflow.start_run(), pytest.raises(RegistrationError) as caught:
         log_and_register(model, example, name)
     message = str(caught.value)

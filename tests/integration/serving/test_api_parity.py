@@ -67,3 +67,16 @@ def test_api_reasons_are_the_batch_reasons(client: TestClient, leads: pd.DataFra
         for side in ("positive", "negative"):
             ours = [{k: v for k, v in r.items() if k != "unseen" or v} for r in api["reasons"][side]]
             assert ours == json.loads(cli[f"reasons_{side}"])
+
+
+def test_api_sub_scores_are_the_batch_sub_scores(
+    client: TestClient, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    sample = leads.sample(200, random_state=2).reset_index(drop=True)
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+    score_file(URI, tmp_path / "sample.csv", tmp_path / "scored.parquet", progress=False)
+    by_cli = pd.read_parquet(tmp_path / "scored.parquet")
+    by_api = client.post("/v1/score/batch", json={"leads": as_json(sample)}).json()["scores"]
+    for group in ("fit", "engagement"):
+        for part in ("probability", "score", "impact"):
+            assert by_cli[f"{group}_{part}"].tolist() == [s[group][part] for s in by_api], (group, part)

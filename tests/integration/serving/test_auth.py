@@ -23,7 +23,7 @@ GUARDED: list[tuple[str, str, object, set[str]]] = [
     ("GET", "/v1/model", None, {"score", "sales", "admin"}),
     ("GET", "/metrics", None, {"admin"}),
 ]
-OPEN = ["/healthz", "/readyz", "/ping", "/health", "/version", "/docs", "/openapi.json"]
+OPEN = ["/healthz", "/readyz", "/ping", "/health", "/version", "/docs", "/redoc", "/openapi.json"]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.reasons import reasons
+from features.groups import group_scores
+from features.reasons import explain, reasons
 from training import batch
 from training.data import DataError
 from training.table_file import load_table
@@ -38,6 +39,13 @@ def test_chunks_on_threads_write_what_one_pass_gives(
     found = reasons(model, leads)
     expected["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
     expected["reasons_negative"] = [json.dumps(r["negative"]) for r in found]
+    impacts, _, baseline = explain(model, leads)
+    groups = group_scores(model, impacts.to_numpy(), baseline)
+    assert list(groups) == ["fit", "engagement"]
+    for group, sub in groups.items():
+        expected[f"{group}_probability"] = sub.probability
+        expected[f"{group}_score"] = sub.score
+        expected[f"{group}_impact"] = sub.impact
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "full.parquet"), expected)
 
 

@@ -6,7 +6,6 @@ import copy
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -16,11 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow.tracking import MlflowClient
 
-import features
 from features.model import Calibration, LeadModel
 from serving.app import create_app
 from serving.settings import Settings
-from training.register import signature
+from training.register import log_model
 
 LEAD = {"lead_id": "L-9", "page_views": 9, "requested_demo": "yes", "industry": "Software"}
 
@@ -33,16 +31,9 @@ def wait_for(check: Callable[[], bool], seconds: float = 30.0) -> None:
 
 
 def register(model: LeadModel, name: str, example: Any) -> str:
-    """Log a LeadModel as training does (pyfunc, features/ as code, signature, example) and register it."""
+    """Log a LeadModel as training does (code, fitted files, signature, example) and register it."""
     with mlflow.start_run():
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=model,
-            code_paths=[str(Path(features.__file__).parent)],
-            signature=signature(model.schema),
-            input_example=example,
-            pip_requirements=["mlflow", "lightgbm"],  # given, so MLflow skips inferring them in a subprocess
-        )
+        info = log_model(model, example)
     return str(mlflow.register_model(info.model_uri, name).version)
 
 

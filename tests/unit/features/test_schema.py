@@ -155,6 +155,63 @@ def test_each_mistake_is_one_line_naming_it(data: dict[str, Any], named: str) ->
     assert named in schema_error(data)
 
 
+def misspelled(data: dict[str, Any], key: str, typo: str) -> dict[str, Any]:
+    """`data` with `key` (dotted for a nested one) written as `typo`, in the same section."""
+    *section, last = key.split(".")
+    place = data
+    for part in section:
+        place = place[part]
+    place[typo] = place.pop(last)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            misspelled(example(), "categorical", "categorial"),
+            "unknown key 'categorial' (did you mean 'categorical'?)",
+        ),
+        (
+            misspelled(example(), "na_values", "na_value"),
+            "unknown key 'na_value' (did you mean 'na_values'?)",
+        ),
+        (misspelled(example(), "numeric", "Numeric"), "unknown key 'Numeric' (did you mean 'numeric'?)"),
+        (
+            misspelled(example(), "groups.engagement", "engagment"),
+            "unknown key 'groups.engagment' (did you mean 'groups.engagement'?)",
+        ),
+        (
+            misspelled(example(label=MAPPING), "label.positive", "postive"),
+            "unknown key 'label.postive' (did you mean 'label.positive'?)",
+        ),
+        # a misspelled required key is also missing: the misspelling is what to fix
+        (misspelled(example(), "label", "lable"), "unknown key 'lable' (did you mean 'label'?)"),
+        (
+            misspelled(example(label=MAPPING), "label.column", "colum"),
+            "unknown key 'label.colum' (did you mean 'label.column'?)",
+        ),
+        (example(colour="blue"), "unknown key 'colour'"),
+        (example(groups={"fit": ["country"], "who": ["country"]}), "unknown key 'groups.who'"),
+        (example(label=DELETE, colour="blue"), "missing required key 'label'"),
+    ],
+    ids=[
+        "top-level",
+        "plural",
+        "capitalised",
+        "groups",
+        "label-mapping",
+        "required-key",
+        "required-label-mapping-key",
+        "nothing-close",
+        "nothing-close-in-groups",
+        "missing-and-unrelated-unknown",
+    ],
+)
+def test_an_unknown_key_suggests_the_key_it_resembles(data: dict[str, Any], message: str) -> None:
+    assert schema_error(data) == f"schema: {message}"
+
+
 def test_label_that_is_neither_a_column_nor_a_mapping_is_rejected() -> None:
     assert "label" in schema_error(example(label=["converted"]))
 

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from test_rows import messy_leads, typed_leads
 
+from features.groups import group_columns
 from features.model import LeadModel
 from features.rows import RowEncoder
 from features.scale import ScoreScale
 from serving.model_store import LoadedModel, Target
 from serving.requests import request_models
-from serving.scoring import group_columns, score_leads
+from serving.scoring import score_leads
 
 
 def loaded_model(model: LeadModel) -> LoadedModel:

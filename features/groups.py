@@ -1,0 +1,79 @@
+"""Sub-scores of the schema's feature groups (fit, engagement), the same for the API and `leadscore score`.
+
+For a group, the sub-score is what the lead would score if every feature outside the group were at the model's
+average: probability = sigmoid(calibrated baseline + the summed impacts of the group's features), mapped to 0-100 by
+the model's own score scale. Impacts are the model family's contributions (TreeSHAP for LightGBM, term minus its
+training mean for the additive families) scaled by the Platt slope, so they add up, with the baseline and the
+calibration intercept, to the lead's calibrated log-odds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from features.model import LeadModel, sigmoid
+
+GROUPS = ("fit", "engagement")
+
+
+def group_columns(model: LeadModel) -> dict[str, list[int]]:
+    """Feature positions of each schema group that has members (worked out once, when a model is loaded)."""
+    schema = model.schema
+    if schema.groups is None:
+        return {}
+    members = {group: getattr(schema.groups, group) for group in GROUPS}
+    return {
+        group: [schema.features.index(c) for c in columns] for group, columns in members.items() if columns
+    }
+
+
+def group_logits(
+    contributions: np.ndarray, base: np.ndarray, groups: list[list[int]]
+) -> tuple[list[list[float]], np.ndarray]:
+    """Per group, each lead's summed impact, and base + impact for every group (group after group).
+
+    Impacts add left to right from 0.0, so a lead gets the same sum alone or in a batch: one lead in Python floats
+    (a numpy call costs more than its few additions), many with cumsum (which adds sequentially; + 0.0 turns an
+    all-zero -0.0 into the 0.0 the Python sum gives).
+    """
+    if len(contributions) == 1:
+        row, start = contributions[0].tolist(), float(base[0])
+        impacts = []
+        for columns in groups:
+            total = 0.0
+            for j in columns:
+                total += row[j]
+            impacts.append([total])
+        return impacts, np.array([start + impact[0] for impact in impacts])
+    sums = [np.cumsum(contributions[:, columns], axis=1)[:, -1] + 0.0 for columns in groups]
+    return [impact.tolist() for impact in sums], np.concatenate([base + impact for impact in sums])
+
+
+@dataclass(frozen=True)
+class GroupScores:
+    """One group's sub-score per lead, as the API's `fit` and `engagement` hold them."""
+
+    probability: np.ndarray
+    score: np.ndarray
+    impact: list[float]  # rounded to 4 places, as the API answers
+
+
+def group_scores(model: LeadModel, impacts: np.ndarray, baseline: np.ndarray) -> dict[str, GroupScores]:
+    """Every group's sub-scores (empty when the schema names no groups), through `group_logits` as the API's batch
+    path does: `impacts` and `baseline` scaled by the Platt slope, as `features.reasons.explain` gives them."""
+    groups = group_columns(model)
+    if not groups:
+        return {}
+    base = baseline + model.calibration.intercept
+    summed, logits = group_logits(impacts, base, list(groups.values()))
+    probabilities = sigmoid(logits)
+    scores = model.scale.score(probabilities)
+    n = len(impacts)
+    return {
+        group: GroupScores(
+            probabilities[k * n : (k + 1) * n], scores[k * n : (k + 1) * n], [round(d, 4) for d in impact]
+        )
+        for k, (group, impact) in enumerate(zip(groups, summed, strict=True))
+    }
