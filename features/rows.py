@@ -57,7 +57,7 @@ def _is_typed_number(value: Any) -> bool:
 class RowEncoder:
     """The fitted feature pipeline of one `LeadModel` as per-value functions: lead mappings to a float64 matrix."""
 
-    def __init__(self, model: LeadModel) -> None:
+    def __init__(self, model: LeadModel, one_row: bool = True) -> None:
         cleaner = model.preprocessor.named_steps["clean"]
         encoder = model.encoder
         schema = model.schema
@@ -79,8 +79,10 @@ class RowEncoder:
         self._categories = [(j, c, self.codes[c]) for j, c in enumerate(self.features) if c in self.codes]
         # per feature: its code table (None for numbers) and the code of a category it never saw
         self._tables = [(self.codes.get(c), float(len(self.codes.get(c) or ()))) for c in self.features]
-        # the one-row scorer's lookup tables are built with the encoder, when the model loads (off the request path)
-        prepare_one_row(model.scorer)
+        # the one-row scorer's lookup tables are built with the encoder, when the model loads (off the request path);
+        # batch-only users (the command line) leave them to the first lead that needs them
+        if one_row:
+            prepare_one_row(model.scorer)
 
     def _missing_text(self, value: Any) -> str | None:
         text = as_text(value)

@@ -90,9 +90,15 @@ def _answered(error: BaseException) -> bool:
 
 
 def load(
-    target: Target, max_batch: int, max_text: int = MAX_TEXT, cache: ModelCache | None = None
+    target: Target,
+    max_batch: int,
+    max_text: int = MAX_TEXT,
+    cache: ModelCache | None = None,
+    one_row: bool = True,
 ) -> LoadedModel:
     """Load a version and prove the fast path scores its input example exactly as the pyfunc does.
+
+    `one_row=False` (batch-only callers) skips building the one-lead lookup tables ahead (seconds for a big model).
 
     With a cache, a registered version is loaded from its local copy (downloaded first when missing) and, once
     verified, recorded as what its alias names, so a later start can serve it while the registry is down.
@@ -111,7 +117,7 @@ def load(
             target=target,
             model=model,
             pyfunc=pyfunc,
-            encoder=RowEncoder(model),
+            encoder=RowEncoder(model, one_row),
             requests=request_models(model.schema, max_batch, max_text),
             groups=group_columns(model),
             loaded_at=datetime.now(UTC),
