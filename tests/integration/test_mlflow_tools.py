@@ -51,7 +51,7 @@ def test_mlflow_run_main_then_models_serve(mlflow_home: Path, tmp_path: Path) ->
     data = tmp_path / "data"
     run = subprocess.run(
         [MLFLOW, "run", str(ROOT), "-e", "main", "--env-manager", "local", "--experiment-name", "mlproject",
-         "-P", "rows=3000", "-P", f"out={data}"],
+         "-P", "rows=3000", "-P", "max_trials=1", "-P", f"out={data}"],
         env=env,
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )  # fmt: skip
