@@ -133,7 +133,18 @@ class LeadModel(PythonModel):
 
     def contributions(self, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Each feature's push on the calibrated log-odds per lead, and the cleaned values they came from."""
+        impacts, cleaned, _ = self.explain(leads)
+        return impacts, cleaned
+
+    def explain(
+        self, leads: pd.DataFrame, threads: int | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+        """`contributions` and the baseline they add to (scaled likewise), from one pass of the scorer.
+
+        Reasons and sub-scores (features/groups.py) both read them; `threads` caps the scorer's threads (None: all).
+        """
         cleaned: pd.DataFrame = self.preprocessor.named_steps["clean"].transform(leads)
-        matrix = self.encoder.transform(cleaned)
-        contrib = self.scorer.explain(matrix)[0] * self.calibration.slope
-        return pd.DataFrame(contrib, columns=self.schema.features, index=leads.index), cleaned
+        contributions, baseline = self.scorer.explain(self.encoder.transform(cleaned), threads)
+        slope = self.calibration.slope
+        impacts = pd.DataFrame(contributions * slope, columns=self.schema.features, index=leads.index)
+        return impacts, cleaned, baseline * slope

@@ -18,20 +18,6 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def explain(
-    model: LeadModel, leads: pd.DataFrame, threads: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """`LeadModel.contributions` and the baseline they add to (scaled likewise), from one pass of the scorer.
-
-    Reasons and sub-scores (features/groups.py) both read them; `threads` caps the scorer's threads (None: all).
-    """
-    cleaned: pd.DataFrame = model.preprocessor.named_steps["clean"].transform(leads)
-    contributions, baseline = model.scorer.explain(model.encoder.transform(cleaned), threads)
-    slope = model.calibration.slope
-    impacts = pd.DataFrame(contributions * slope, columns=model.schema.features, index=leads.index)
-    return impacts, cleaned, baseline * slope
-
-
 def reasons(model: LeadModel, leads: pd.DataFrame, top: int = 3) -> list[dict[str, list[dict[str, Any]]]]:
     """Per lead, the `top` positive and `top` negative reasons: feature, the lead's value, impact on log-odds."""
     impacts, values = model.contributions(leads)
@@ -41,7 +27,7 @@ def reasons(model: LeadModel, leads: pd.DataFrame, top: int = 3) -> list[dict[st
 def ranked_reasons(
     model: LeadModel, impacts: pd.DataFrame, values: pd.DataFrame, top: int = 3
 ) -> list[dict[str, list[dict[str, Any]]]]:
-    """`reasons` from contributions already worked out (`LeadModel.contributions` or `explain`)."""
+    """`reasons` from contributions already worked out (`LeadModel.contributions` or `LeadModel.explain`)."""
     unseen = model.encoder.unseen(values)
     names = np.array(impacts.columns)
     contrib = impacts.to_numpy()

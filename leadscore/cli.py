@@ -188,11 +188,12 @@ def _unchanged_champion(config: TrainConfig) -> str | None:
     from training.config import tracking_uri
     from training.fingerprint import fingerprint, unchanged_champion
     from training.register import CHAMPION
+    from training.table_file import file_digest
 
     if not (config.data.is_file() and config.schema_path.is_file()):
         return None  # training says what is wrong with them
     mlflow.set_tracking_uri(tracking_uri())
-    return unchanged_champion(config.model_name, CHAMPION, fingerprint(config))
+    return unchanged_champion(config.model_name, CHAMPION, fingerprint(config, file_digest(config.data)))
 
 
 @app.command()

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from features.groups import group_scores
 from features.model import LeadModel
-from features.reasons import explain, ranked_reasons
+from features.reasons import ranked_reasons
 from features.schema import check_feature_columns
 from training.config import tracking_uri
 from training.data import DataError
@@ -50,7 +50,7 @@ def score_frame(
     """
     out = model.score_frame(leads, threads)
     if with_reasons:
-        impacts, values, baseline = explain(model, leads, threads)  # one pass for reasons and sub-scores
+        impacts, values, baseline = model.explain(leads, threads)  # one pass for reasons and sub-scores
         found = ranked_reasons(model, impacts, values, top)
         out["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
         out["reasons_negative"] = [json.dumps(r["negative"]) for r in found]

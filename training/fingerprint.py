@@ -34,10 +34,11 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(config: TrainConfig) -> str:
-    """sha256 over the data file's bytes, the schema file's, the settings that shape the model, the code and libraries."""
+def fingerprint(config: TrainConfig, data_sha256: str) -> str:
+    """sha256 over the data file's (its `file_digest`), the schema file's bytes, the settings that shape the model,
+    the code and the libraries."""
     parts = {
-        "data": file_digest(config.data),
+        "data": data_sha256,
         "schema": file_digest(config.schema_path),
         "settings": {name: getattr(config, name) for name in SETTINGS},
         "code": _code_digest(),

@@ -111,7 +111,8 @@ def train(config: TrainConfig) -> TrainOutcome:
     """Run one training job end to end; raises SchemaError/DataError (one line) before anything is logged."""
     given_schema = load_schema(config.schema_path)
     table = load_table(config.data)
-    made_from = fingerprint(config)  # the code and files as this run found them
+    data_sha256 = file_digest(config.data)
+    made_from = fingerprint(config, data_sha256)  # the code and files as this run found them
     leads = validate_leads(table, given_schema)
     rows, encoding, file_warnings = (
         len(table),
@@ -195,7 +196,7 @@ def train(config: TrainConfig) -> TrainOutcome:
         )
         mlflow.log_params(
             {
-                "data_sha256": file_digest(config.data),
+                "data_sha256": data_sha256,
                 "training_fingerprint": made_from,
                 "rows": rows,
                 "labelled_rows": len(leads.y),

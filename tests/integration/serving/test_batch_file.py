@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from features.groups import group_scores
-from features.reasons import explain, reasons
+from features.reasons import reasons
 from training import batch
 from training.data import DataError
 from training.table_file import load_table
@@ -39,7 +39,7 @@ def test_chunks_on_threads_write_what_one_pass_gives(
     found = reasons(model, leads)
     expected["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
     expected["reasons_negative"] = [json.dumps(r["negative"]) for r in found]
-    impacts, _, baseline = explain(model, leads)
+    impacts, _, baseline = model.explain(leads)
     groups = group_scores(model, impacts.to_numpy(), baseline)
     assert list(groups) == ["fit", "engagement"]
     for group, sub in groups.items():
