@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 OTHER = "(other)"
+FEW = 8  # up to this many rows, categories are looked up one by one: cheaper than pandas' hash table
 
 
 class CategoryEncoder(BaseEstimator, TransformerMixin):
@@ -43,23 +44,43 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
         return float(len(self.categories_[column]))
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
-        out = np.empty((len(X), len(self.feature_names_in_)), dtype=np.float64)
-        for j, column in enumerate(self.feature_names_in_):
-            values = X[column]
-            if column in self.codes_:
-                out[:, j] = self._codes(column, values)
-            else:
-                out[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return self.encode_columns([X[c].to_numpy() for c in self.feature_names_in_])
+
+    def encode_columns(self, columns: list[np.ndarray]) -> np.ndarray:
+        """The float64 matrix from cleaned columns in model order (features/clean.py): numbers as they are,
+        categories as codes."""
+        rows = len(columns[0]) if columns else 0
+        out = np.empty((rows, len(columns)), dtype=np.float64)
+        codes = self.codes_
+        for j, (column, values) in enumerate(zip(self.feature_names_in_.tolist(), columns, strict=True)):
+            out[:, j] = self._codes(column, values) if column in codes else values
         return out
 
-    def _codes(self, column: str, values: pd.Series) -> np.ndarray:
+    def _codes(self, column: str, values: np.ndarray) -> np.ndarray:
         """Each distinct value looked up once (columns repeat few values); missing stays NaN."""
-        if pd.api.types.infer_dtype(values, skipna=True) != "string":
-            values = values.astype(object).where(values.isna(), values.astype(str))
-        positions, uniques = pd.factorize(values, use_na_sentinel=True)
         codes, other = self.codes_[column], self.other_code(column)
+        if len(values) <= FEW and all(v is None or type(v) is str for v in values):  # a lead or a few
+            return np.array([np.nan if v is None else codes.get(v, other) for v in values], dtype=np.float64)
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            series = pd.Series(values, dtype=object)
+            values = series.where(series.isna(), series.astype(str)).to_numpy()
+        positions, uniques = pd.factorize(values, use_na_sentinel=True)
         table = np.array([codes.get(value, other) for value in uniques] + [np.nan], dtype=np.float64)
         return table[positions]  # position -1 (missing) takes the NaN
+
+    def unseen_rows(self, matrix: np.ndarray) -> list[list[str]]:
+        """Per row of an encoded matrix, the categorical features whose present value was rare or new at training
+        time (scored as 'other'), in model order."""
+        names = [str(c) for c in self.feature_names_in_]
+        positions = [j for j, c in enumerate(names) if c in self.codes_]
+        out: list[list[str]] = [[] for _ in range(len(matrix))]
+        if not positions:
+            return out
+        others = np.array([self.other_code(names[j]) for j in positions])
+        rows, found = np.nonzero(matrix[:, positions] == others)  # row by row, in model order within a row
+        for i, k in zip(rows.tolist(), found.tolist(), strict=True):
+            out[i].append(names[positions[k]])
+        return out
 
     def decode(self, column: str, code: float) -> str | None:
         """The category a code stands for (None for missing)."""
@@ -67,13 +88,6 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
             return None
         categories = self.categories_[column]
         return categories[int(code)] if int(code) < len(categories) else OTHER
-
-    def unseen(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Boolean frame: True where a categorical value was never kept at training time (rare or new)."""
-        return pd.DataFrame(
-            {c: X[c].notna() & ~X[c].astype(str).isin(self.codes_[c]) for c in self.categorical},
-            index=X.index,
-        )
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return self.feature_names_in_

@@ -8,7 +8,6 @@ lives in `training/`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -16,16 +15,9 @@ from typing import Any, Protocol
 import lightgbm as lgb
 import numpy as np
 
-from features.fast_lgbm import SingleRowPredictor
 from features.tree_shap import TreeShapTable, build
 
-# Batches go through the TreeSHAP table (when the booster has one) from these sizes on; below them LightGBM's
-# `predict` with both cores is quicker (measured on the 1,356-tree 3-leaf model: raw 0.15 ms vs 0.21 ms at 16 rows,
-# 0.34 vs 0.23 at 24; contributions 0.40 vs 0.38 at 6 rows). 1,000 rows: raw 16 ms vs 5 ms, with contributions
-# 60 ms vs 15 ms.
-RAW_MIN_ROWS = 20
-CONTRIB_MIN_ROWS = 6
-BUILD_ROWS = 20_000  # a batch this big builds the table (0.4 s for that model) if loading did not
+BUILD_ROWS = 20_000  # a batch this big builds the TreeSHAP table (0.4 s for 1,356 trees) if `prepare` did not
 
 
 class Scorer(Protocol):
@@ -48,20 +40,14 @@ class Scorer(Protocol):
         """`raw` and `explain` in one pass where the family can share the work; the same numbers either way."""
         ...
 
-    def explain_one(self, row: np.ndarray) -> tuple[float, list[float], float]:
-        """`raw_and_explain` of one row as Python floats (the API's single lead): the same numbers, fewer numpy calls."""
-        ...
-
 
 @dataclass
 class LightGBMScorer:
     """A boosted tree ensemble; contributions are TreeSHAP values (`pred_contrib`).
 
-    One row (the API's single lead) skips `Booster.predict`'s per-call setup: small trees answer from a TreeSHAP
-    table (features/tree_shap.py), others through LightGBM's single-row C API (features/fast_lgbm.py); both give
-    exactly `predict`'s numbers. Batches use the same table when it is built and the batch is big enough to gain
-    (RAW_MIN_ROWS, CONTRIB_MIN_ROWS), else `predict`. That helper is built on first use (`prepare_one_row` builds
-    it ahead) and is never pickled with the model.
+    Two ways to evaluate it, with the same numbers: LightGBM's `predict`, and for small trees an exact TreeSHAP
+    table (features/tree_shap.py), built by `prepare` when a service loads the model (or by a batch of BUILD_ROWS
+    leads), which answers without `predict`'s per-call setup. The table is never saved with the model.
     """
 
     booster: lgb.Booster
@@ -69,77 +55,46 @@ class LightGBMScorer:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_one_row", None)
+        state.pop("_shap", None)
         return state
 
-    def prepare_one_row(self) -> TreeShapTable | SingleRowPredictor:
-        """The one-row helper for this booster (built once; a spare one built by a racing thread is dropped)."""
-        one: TreeShapTable | SingleRowPredictor | None = self.__dict__.get("_one_row")
-        if one is None:
-            one = build(self.booster) or SingleRowPredictor(self.booster)
-            self.__dict__["_one_row"] = one
-        return one
+    def prepare(self) -> TreeShapTable | None:
+        """The TreeSHAP table for this booster (built once), or None when its trees are too big for one."""
+        if "_shap" not in self.__dict__:
+            self.__dict__["_shap"] = build(self.booster)
+        table: TreeShapTable | None = self.__dict__["_shap"]
+        return table
 
-    def _one(self, row: np.ndarray, contributions: bool) -> tuple[float, np.ndarray | None]:
-        one = self.prepare_one_row()
-        if isinstance(one, TreeShapTable):
-            return one.score(row, contributions)
-        return one.raw(row), one.contributions(row) if contributions else None
+    def _table(self, rows: int) -> TreeShapTable | None:
+        if "_shap" not in self.__dict__ and rows < BUILD_ROWS:
+            return None  # training's many small calls never pay for a table
+        return self.prepare()
 
-    def _table(self, rows: int, contributions: bool) -> TreeShapTable | None:
-        """The TreeSHAP table when it serves a batch of `rows` faster than `predict` (see RAW_MIN_ROWS), else None.
-
-        A booster without a built table gets one here only for a batch of BUILD_ROWS or more, which pays for it;
-        smaller calls (training's validation scores) do not build one.
-        """
-        if rows < (CONTRIB_MIN_ROWS if contributions else RAW_MIN_ROWS):
-            return None
-        one = self.__dict__.get("_one_row")
-        if one is None and rows >= BUILD_ROWS:
-            one = self.prepare_one_row()
-        return one if isinstance(one, TreeShapTable) else None
+    def _predict(self, matrix: np.ndarray, threads: int | None, **kind: bool) -> np.ndarray:
+        options: dict[str, Any] = {} if threads is None else {"num_threads": threads}
+        return np.asarray(self.booster.predict(matrix, **kind, **options))
 
     def raw(self, matrix: np.ndarray, threads: int | None = None) -> np.ndarray:
-        if len(matrix) == 1:
-            return np.array([self._one(matrix[0], contributions=False)[0]])
-        table = self._table(len(matrix), contributions=False)
+        table = self._table(len(matrix))
         if table is not None:
             return table.score_batch(matrix, contributions=False)[0]
-        options: dict[str, Any] = {} if threads is None else {"num_threads": threads}
-        return np.asarray(self.booster.predict(matrix, raw_score=True, **options))
+        return self._predict(matrix, threads, raw_score=True)
 
     def explain(self, matrix: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        if len(matrix) == 1:
-            contrib = self._one(matrix[0], contributions=True)[1]
-            assert contrib is not None
-            return contrib[None, :-1], contrib[-1:]
-        table = self._table(len(matrix), contributions=True)
-        if table is not None:
-            contrib = table.score_batch(matrix, contributions=True)[1]
-        else:
-            options: dict[str, Any] = {} if threads is None else {"num_threads": threads}
-            contrib = np.asarray(self.booster.predict(matrix, pred_contrib=True, **options))
-        assert contrib is not None
-        return contrib[:, :-1], contrib[:, -1]
-
-    def explain_one(self, row: np.ndarray) -> tuple[float, list[float], float]:
-        raw, contrib = self._one(row, contributions=True)
-        assert contrib is not None
-        values = contrib.tolist()
-        return raw, values[:-1], values[-1]
+        _, contributions, baseline = self.raw_and_explain(matrix, threads)
+        return contributions, baseline
 
     def raw_and_explain(
         self, matrix: np.ndarray, threads: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if len(matrix) == 1:
-            return _as_arrays(self.explain_one(matrix[0]))
-        table = self._table(len(matrix), contributions=True)
+        table = self._table(len(matrix))
         if table is not None:
-            raws, contrib = table.score_batch(matrix, contributions=True)
+            raw, contrib = table.score_batch(matrix, contributions=True)
             assert contrib is not None
-            return raws, contrib[:, :-1], contrib[:, -1]
-        contributions, baseline = self.explain(matrix, threads)
-        return self.raw(matrix, threads), contributions, baseline
+        else:
+            contrib = self._predict(matrix, threads, pred_contrib=True)
+            raw = self._predict(matrix, threads, raw_score=True)
+        return raw, contrib[:, :-1], contrib[:, -1]
 
 
 @dataclass(frozen=True)
@@ -214,77 +169,51 @@ class _CodePlan:
             offsets=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
             missing=np.array([t.missing for t in coded.values()], dtype=float),
             flat=np.concatenate([*(t.table for t in coded.values()), np.zeros(1)]).astype(float),
-            others=[j for j in range(len(terms)) if j not in coded],
+            others=[j for j in range(len(terms)) if j not in coded and not isinstance(terms[j], SplineTerm)],
         )
 
 
-_Spline = tuple[int, "SplineTerm", list[float], list[float], dict[Any, float]]
-
-
 @dataclass(frozen=True)
-class _RowPlan:
-    """The terms of one row in plain Python: table lookups by index, splines by the same float operations.
+class _SplinePlan:
+    """All spline terms at once, knot after knot (`SplineTerm.__call__` on every spline column together): one lead
+    costs a few numpy calls, not a few per knot. Terms with fewer knots are padded with knots at infinity, which
+    add 0.0."""
 
-    A one-row matrix through the numpy plan costs a few numpy calls per spline knot; here a spline costs a dict
-    lookup of values seen before, else one numpy call (`log_scale`, so the result is numpy's exactly) and Python
-    arithmetic that rounds as numpy's elementwise operations do: the same values either way.
-    """
-
-    width: int
-    codes: list[tuple[int, list[float], float]]  # (column, table, missing)
-    splines: list[_Spline]  # (column, term, knots, hinges, values seen)
-    others: list[tuple[int, Term]]
-
-    SEEN = 4096  # values remembered per spline (counts and durations repeat a lot)
+    columns: np.ndarray
+    slope: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    missing: np.ndarray
+    knots: np.ndarray  # (knot, spline)
+    hinges: np.ndarray
 
     @classmethod
-    def of(cls, terms: list[Term]) -> _RowPlan:
-        codes: list[tuple[int, list[float], float]] = []
-        splines: list[_Spline] = []
-        others: list[tuple[int, Term]] = []
-        for j, term in enumerate(terms):
-            if isinstance(term, TableTerm) and term.edges is None:
-                codes.append((j, [float(v) for v in term.table.tolist()], float(term.missing)))
-            elif isinstance(term, SplineTerm):
-                splines.append((j, term, term.knots.tolist(), term.hinges.tolist(), {}))
-            else:
-                others.append((j, term))
-        return cls(len(terms), codes, splines, others)
+    def of(cls, terms: list[Term]) -> _SplinePlan:
+        splines = {j: t for j, t in enumerate(terms) if isinstance(t, SplineTerm)}
+        most = max((len(t.knots) for t in splines.values()), default=0)
+        knots = np.full((most, len(splines)), np.inf)
+        hinges = np.zeros((most, len(splines)))
+        for k, term in enumerate(splines.values()):
+            knots[: len(term.knots), k] = term.knots
+            hinges[: len(term.hinges), k] = term.hinges
+        field_of = lambda name: np.array([float(getattr(t, name)) for t in splines.values()])  # noqa: E731
+        return cls(
+            columns=np.array(list(splines), dtype=np.int64),
+            slope=field_of("slope"),
+            low=field_of("low"),
+            high=field_of("high"),
+            missing=field_of("missing"),
+            knots=knots,
+            hinges=hinges,
+        )
 
-    @staticmethod
-    def spline(term: SplineTerm, knots: list[float], hinges: list[float], x: float) -> float:
-        """SplineTerm.__call__ on one present value."""
-        t = float(log_scale(np.array([x]))[0])
-        t = min(max(t, float(term.low)), float(term.high))  # np.clip
-        value = float(term.slope) * t
-        for knot, weight in zip(knots, hinges, strict=True):
-            value = value + weight * max(t - knot, 0.0)
-        return value
-
-    def values(self, row: np.ndarray) -> list[float]:
-        out = [0.0] * self.width
-        values = row.tolist()
-        for j, table, missing in self.codes:
-            x = values[j]
-            if x != x:
-                out[j] = missing
-            elif 0 <= x < len(table):  # a code the fitted rows never had counts 0
-                out[j] = table[int(x)]
-        for j, term, knots, hinges, seen in self.splines:
-            x = values[j]
-            if x != x:
-                out[j] = float(term.missing)
-                continue
-            key: Any = x if x else (0.0, math.copysign(1.0, x))  # 0.0 and -0.0 would share a key
-            value = seen.get(key)
-            if value is None:
-                value = self.spline(term, knots, hinges, x)
-                if len(seen) < self.SEEN:
-                    seen[key] = value
-            out[j] = value
-        for j, other in self.others:
-            out[j] = float(other(row[j : j + 1])[0])
-        return out
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        absent = np.isnan(x)
+        t = np.clip(log_scale(np.where(absent, 0.0, x)), self.low, self.high)
+        value = self.slope * t
+        for knot, weight in zip(self.knots, self.hinges, strict=True):
+            value = value + weight * np.maximum(t - knot, 0.0)
+        return np.where(absent, self.missing, value)
 
 
 @dataclass
@@ -301,7 +230,7 @@ class AdditiveScorer:
 
     def __getstate__(self) -> dict[str, Any]:
         """Without the plans and values cached for scoring: they are rebuilt on first use."""
-        cached = ("_plan", "_row_plan", "_baseline", "_center_list")
+        cached = ("_plan", "_splines", "_baseline")
         return {k: v for k, v in self.__dict__.items() if k not in cached}
 
     @cached_property
@@ -309,13 +238,11 @@ class AdditiveScorer:
         return _CodePlan.of(self.terms)
 
     @cached_property
-    def _row_plan(self) -> _RowPlan:
-        return _RowPlan.of(self.terms)
+    def _splines(self) -> _SplinePlan:
+        return _SplinePlan.of(self.terms)
 
     def values(self, matrix: np.ndarray) -> np.ndarray:
         """(n, features): each term's value for each row."""
-        if len(matrix) == 1:
-            return np.array([self._row_plan.values(matrix[0])])
         plan = self._plan
         out = np.empty((len(matrix), len(self.terms)))
         if len(plan.columns):
@@ -325,6 +252,9 @@ class AdditiveScorer:
             known = (filled >= 0) & (filled < plan.sizes)  # a code the fitted rows never had counts 0
             found = plan.flat[np.where(known, filled, 0).astype(np.int64) + plan.offsets]
             out[:, plan.columns] = np.where(absent, plan.missing, np.where(known, found, 0.0))
+        splines = self._splines
+        if len(splines.columns):
+            out[:, splines.columns] = splines(matrix[:, splines.columns])
         for j in plan.others:
             out[:, j] = self.terms[j](matrix[:, j])
         return out
@@ -333,30 +263,15 @@ class AdditiveScorer:
         return self.intercept + self.values(matrix).sum(axis=1)
 
     def explain(self, matrix: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        baseline = np.full(len(matrix), self.intercept + float(np.sum(self.centers)))
-        return self.values(matrix) - self.centers, baseline
+        return self.values(matrix) - self.centers, np.full(len(matrix), self._baseline)
 
     @cached_property
     def _baseline(self) -> float:
         return self.intercept + float(np.sum(self.centers))
 
-    @cached_property
-    def _center_list(self) -> list[float]:
-        centers: list[float] = np.broadcast_to(self.centers, (len(self.terms),)).tolist()
-        return centers
-
-    def explain_one(self, row: np.ndarray) -> tuple[float, list[float], float]:
-        values = self._row_plan.values(row)
-        # numpy's sum, in its own (pairwise) order, as `raw` sums a batch
-        total = float(np.array([values]).sum(axis=1)[0])
-        contributions = [v - c for v, c in zip(values, self._center_list, strict=True)]
-        return self.intercept + total, contributions, self._baseline
-
     def raw_and_explain(
         self, matrix: np.ndarray, threads: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if len(matrix) == 1:
-            return _as_arrays(self.explain_one(matrix[0]))
         values = self.values(matrix)
         baseline = np.full(len(matrix), self._baseline)
         return self.intercept + values.sum(axis=1), values - self.centers, baseline
@@ -393,22 +308,9 @@ class BlendScorer:
             baseline = baseline + weight * b
         return contrib, baseline
 
-    def explain_one(self, row: np.ndarray) -> tuple[float, list[float], float]:
-        """The batch's sums on Python floats, in the same order: offset, then each part's weighted numbers."""
-        total, baseline = self.offset, self.offset
-        contrib = [0.0] * len(row)
-        for part, weight in zip(self.parts, self.weights, strict=True):
-            r, c, b = part.explain_one(row)
-            total = total + weight * r
-            contrib = [a + weight * x for a, x in zip(contrib, c, strict=True)]
-            baseline = baseline + weight * b
-        return total, contrib, baseline
-
     def raw_and_explain(
         self, matrix: np.ndarray, threads: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if len(matrix) == 1:
-            return _as_arrays(self.explain_one(matrix[0]))
         total = np.full(len(matrix), self.offset)
         contrib = np.zeros((len(matrix), matrix.shape[1]))
         baseline = np.full(len(matrix), self.offset)
@@ -420,16 +322,10 @@ class BlendScorer:
         return total, contrib, baseline
 
 
-def _as_arrays(one: tuple[float, list[float], float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`explain_one`'s answer in `raw_and_explain`'s shapes: (1,), (1, features), (1,)."""
-    raw, contrib, baseline = one
-    return np.array([raw]), np.array([contrib]), np.array([baseline])
-
-
-def prepare_one_row(scorer: Scorer) -> None:
-    """Build the one-row helpers of a scorer's LightGBM parts now (when a model is loaded), not on a first request."""
+def prepare(scorer: Scorer) -> None:
+    """Build the lookup tables of a scorer's LightGBM parts now (when a model is loaded), not on a first request."""
     if isinstance(scorer, LightGBMScorer):
-        scorer.prepare_one_row()
+        scorer.prepare()
     elif isinstance(scorer, BlendScorer):
         for part in scorer.parts:
-            prepare_one_row(part)
+            prepare(part)

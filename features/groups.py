@@ -10,10 +10,14 @@ calibration intercept, to the lead's calibrated log-odds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from features.model import LeadModel, sigmoid
+from features.scale import sigmoid
+
+if TYPE_CHECKING:
+    from features.model import LeadModel
 
 GROUPS = ("fit", "engagement")
 
@@ -34,19 +38,8 @@ def group_logits(
 ) -> tuple[list[list[float]], np.ndarray]:
     """Per group, each lead's summed impact, and base + impact for every group (group after group).
 
-    Impacts add left to right from 0.0, so a lead gets the same sum alone or in a batch: one lead in Python floats
-    (a numpy call costs more than its few additions), many with cumsum (which adds sequentially; + 0.0 turns an
-    all-zero -0.0 into the 0.0 the Python sum gives).
+    Impacts add left to right (cumsum; + 0.0 turns an all-zero -0.0 into 0.0), the same for a lead alone or in a batch.
     """
-    if len(contributions) == 1:
-        row, start = contributions[0].tolist(), float(base[0])
-        impacts = []
-        for columns in groups:
-            total = 0.0
-            for j in columns:
-                total += row[j]
-            impacts.append([total])
-        return impacts, np.array([start + impact[0] for impact in impacts])
     sums = [np.cumsum(contributions[:, columns], axis=1)[:, -1] + 0.0 for columns in groups]
     return [impact.tolist() for impact in sums], np.concatenate([base + impact for impact in sums])
 
@@ -61,9 +54,9 @@ class GroupScores:
 
 
 def group_scores(model: LeadModel, impacts: np.ndarray, baseline: np.ndarray) -> dict[str, GroupScores]:
-    """Every group's sub-scores (empty when the schema names no groups), through `group_logits` as the API's batch
-    path does: `impacts` and `baseline` scaled by the Platt slope, as `features.reasons.explain` gives them."""
-    groups = group_columns(model)
+    """Every group's sub-scores (empty when the schema names no groups): `impacts` and `baseline` scaled by the
+    Platt slope, as `LeadModel.score` has them."""
+    groups = model.groups
     if not groups:
         return {}
     base = baseline + model.calibration.intercept

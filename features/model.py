@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,14 +14,50 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
 from sklearn.pipeline import Pipeline
 
+from features.clean import LeadCleaner
 from features.encode import CategoryEncoder
-from features.families import LightGBMScorer, Scorer
-from features.scale import ScoreScale
+from features.families import LightGBMScorer, Scorer, prepare
+from features.groups import GroupScores, group_columns, group_scores
+from features.reasons import Reasons, rank_reasons
+from features.scale import ScoreScale, sigmoid
 from features.schema import LeadSchema, parse_schema
 
+__all__ = ["Calibration", "Columns", "LeadModel", "Scores", "sigmoid"]
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+
+@dataclass(frozen=True)
+class Columns:
+    """Leads as raw columns: values by column name (lists or arrays), each `rows` long; absent columns are missing."""
+
+    values: Mapping[str, Any]
+    rows: int
+
+    @classmethod
+    def of(cls, leads: Leads, names: Iterable[str]) -> Columns:
+        """A frame's columns, or the named fields of lead mappings (the API's JSON) gathered column by column."""
+        if isinstance(leads, Columns):
+            return leads
+        if isinstance(leads, pd.DataFrame):
+            return cls({c: leads[c].to_numpy() for c in names if c in leads.columns}, len(leads))
+        return cls({c: [lead.get(c) for lead in leads] for c in names}, len(leads))
+
+
+Leads = pd.DataFrame | Sequence[Mapping[str, Any]] | Columns
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Everything scoring says about a batch of leads, in input order (see `LeadModel.score`)."""
+
+    ids: list[Any] | None  # the id column's raw values; None when the leads have no id column
+    probability: np.ndarray
+    score: np.ndarray  # int64, 0-100
+    grade: np.ndarray  # "A" to "D"
+    unseen: list[list[str]]  # per lead, categorical features whose value was rare or new at training time
+    reasons: list[Reasons] | None  # with reasons only
+    groups: dict[
+        str, GroupScores
+    ]  # the fit and engagement sub-scores, with reasons only (when the schema has them)
 
 
 @dataclass(frozen=True)
@@ -97,32 +134,78 @@ class LeadModel(PythonModel):
         """Parsed once per loaded model: `contributions` and the API read it per request."""
         return parse_schema(self.schema_dict)
 
-    @property
+    @cached_property
     def encoder(self) -> CategoryEncoder:
         encoder: CategoryEncoder = self.preprocessor.named_steps["encode"]
         return encoder
 
-    def matrix(self, leads: pd.DataFrame) -> np.ndarray:
-        """Raw lead rows to the model's feature matrix, through the fitted pipeline."""
-        matrix: np.ndarray = self.preprocessor.transform(leads)
-        return matrix
+    @cached_property
+    def cleaner(self) -> LeadCleaner:
+        cleaner: LeadCleaner = self.preprocessor.named_steps["clean"]
+        return cleaner
 
-    def probability(self, leads: pd.DataFrame, threads: int | None = None) -> np.ndarray:
-        """Calibrated conversion probability per lead; `threads` caps the scorer's threads (None: all cores)."""
-        return self.calibration(self.scorer.raw(self.matrix(leads), threads))
+    @cached_property
+    def groups(self) -> dict[str, list[int]]:
+        """Feature positions of the schema's fit and engagement groups (those with members)."""
+        return group_columns(self)
 
-    def score_frame(self, leads: pd.DataFrame, threads: int | None = None) -> pd.DataFrame:
-        """Lead id (when given), probability, score and grade per lead, in input order."""
-        probability = self.probability(leads, threads)
+    @cached_property
+    def _input_names(self) -> list[str]:
+        return [*self.schema.features, self.schema_dict["id"]]
+
+    def prepare(self) -> None:
+        """Build the scorer's lookup tables now (when a service loads the model), not on its first lead."""
+        prepare(self.scorer)
+
+    def matrix(self, leads: Leads) -> np.ndarray:
+        """Raw leads to the model's feature matrix through the fitted pipeline: each cleaned, then encoded."""
+        columns = Columns.of(leads, self._input_names)
+        return self.encoder.encode_columns(self.cleaner.clean_columns(columns.values, columns.rows))
+
+    def score(
+        self, leads: Leads, *, reasons: bool = False, top: int = 3, threads: int | None = None
+    ) -> Scores:
+        """The one way leads are scored (API, /invocations, pyfunc, command line, ingest): probability, 0-100 score,
+        grade and unseen categories per lead; with `reasons`, the `top` reasons each way and the sub-scores.
+
+        One lead is a batch of one. `threads` caps the scorer's threads (None: all cores).
+        """
+        columns = Columns.of(leads, self._input_names)
+        cleaned = self.cleaner.clean_columns(columns.values, columns.rows)
+        matrix = self.encoder.encode_columns(cleaned)
+        slope = self.calibration.slope
+        if reasons:
+            raw, contributions, baseline = self.scorer.raw_and_explain(matrix, threads)
+        else:
+            raw = self.scorer.raw(matrix, threads)
+        probability = self.calibration(raw)
         scores = self.scale.score(probability)
-        out = pd.DataFrame(
-            {"probability": probability, "score": scores, "grade": self.scale.grade(scores)},
-            index=leads.index,
+        unseen = self.encoder.unseen_rows(matrix)
+        found: list[Reasons] | None = None
+        groups: dict[str, GroupScores] = {}
+        if reasons:
+            impacts = contributions * slope
+            values = [column.tolist() for column in cleaned]
+            found = rank_reasons(self.schema.features, impacts, values, unseen, top)
+            groups = group_scores(self, impacts, baseline * slope)
+        ids = columns.values.get(self.schema_dict["id"])
+        return Scores(
+            ids=None if ids is None else list(ids),
+            probability=probability,
+            score=scores,
+            grade=self.scale.grade(scores),
+            unseen=unseen,
+            reasons=found,
+            groups=groups,
         )
-        id_column = self.schema_dict["id"]
-        if id_column in leads.columns:
-            out.insert(0, id_column, leads[id_column].to_numpy())
-        return out.reset_index(drop=True)
+
+    def score_frame(self, leads: Leads, threads: int | None = None) -> pd.DataFrame:
+        """Lead id (when given), probability, score and grade per lead, in input order: what the pyfunc predicts."""
+        scored = self.score(leads, threads=threads)
+        out = pd.DataFrame({"probability": scored.probability, "score": scored.score, "grade": scored.grade})
+        if scored.ids is not None:
+            out.insert(0, self.schema_dict["id"], np.asarray(scored.ids))
+        return out
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -131,20 +214,9 @@ class LeadModel(PythonModel):
             model_input = pd.DataFrame(model_input)
         return self.score_frame(model_input)
 
-    def contributions(self, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Each feature's push on the calibrated log-odds per lead, and the cleaned values they came from."""
-        impacts, cleaned, _ = self.explain(leads)
-        return impacts, cleaned
-
-    def explain(
-        self, leads: pd.DataFrame, threads: int | None = None
-    ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-        """`contributions` and the baseline they add to (scaled likewise), from one pass of the scorer.
-
-        Reasons and sub-scores (features/groups.py) both read them; `threads` caps the scorer's threads (None: all).
-        """
-        cleaned: pd.DataFrame = self.preprocessor.named_steps["clean"].transform(leads)
-        contributions, baseline = self.scorer.explain(self.encoder.transform(cleaned), threads)
-        slope = self.calibration.slope
-        impacts = pd.DataFrame(contributions * slope, columns=self.schema.features, index=leads.index)
-        return impacts, cleaned, baseline * slope
+    def contributions(self, leads: pd.DataFrame) -> pd.DataFrame:
+        """Each feature's push on the calibrated log-odds per lead (training's importance plots)."""
+        contributions, _ = self.scorer.explain(self.matrix(leads))
+        return pd.DataFrame(
+            contributions * self.calibration.slope, columns=self.schema.features, index=leads.index
+        )

@@ -16,10 +16,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
-from features.groups import group_columns
 from features.model import LeadModel
 from features.model_uri import registry_ref
-from features.rows import RowEncoder
 from serving.bounded_call import Bounded
 from serving.model_cache import ModelCache
 from serving.requests import MAX_TEXT, RequestModels, request_models
@@ -66,9 +64,7 @@ class LoadedModel:
     target: Target
     model: LeadModel
     pyfunc: PyFuncModel
-    encoder: RowEncoder
     requests: RequestModels
-    groups: dict[str, list[int]]  # feature positions of the fit and engagement groups
     loaded_at: datetime
 
     @property
@@ -98,7 +94,8 @@ def load(
 ) -> LoadedModel:
     """Load a version and prove the fast path scores its input example exactly as the pyfunc does.
 
-    `one_row=False` (batch-only callers) skips building the one-lead lookup tables ahead (seconds for a big model).
+    `one_row=False` (batch-only callers) leaves the scorer's lookup tables to the first big batch (building them
+    ahead takes seconds for a big model).
 
     With a cache, a registered version is loaded from its local copy (downloaded first when missing) and, once
     verified, recorded as what its alias names, so a later start can serve it while the registry is down.
@@ -117,11 +114,11 @@ def load(
             target=target,
             model=model,
             pyfunc=pyfunc,
-            encoder=RowEncoder(model, one_row),
             requests=request_models(model.schema, max_batch, max_text),
-            groups=group_columns(model),
             loaded_at=datetime.now(UTC),
         )
+        if one_row:
+            model.prepare()
         verify(loaded)
     except ModelRefused:
         raise
@@ -136,7 +133,7 @@ def load(
 
 
 def verify(loaded: LoadedModel) -> None:
-    """The input example through the API path (request model, rows, booster) equals the pyfunc's answer."""
+    """The input example through the API's path (request model, then scoring) equals the pyfunc's answer."""
     example = loaded.pyfunc.input_example
     if not isinstance(example, pd.DataFrame) or example.empty:
         raise ModelRefused(f"{loaded.target.load_uri} has no input example to verify it with")
@@ -145,7 +142,7 @@ def verify(loaded: LoadedModel) -> None:
     ours = np.array([s["probability"] for s in score_leads(loaded, leads, top=3, with_reasons=True)])
     theirs = np.asarray(pd.DataFrame(loaded.pyfunc.predict(example))["probability"], dtype=np.float64)
     if not np.allclose(ours, theirs, rtol=0.0, atol=1e-12):
-        raise ModelRefused(f"{loaded.target.load_uri} scores its input example differently on the fast path")
+        raise ModelRefused(f"{loaded.target.load_uri} scores its input example differently through the API")
 
 
 @dataclass

@@ -18,9 +18,7 @@ import mlflow
 import pandas as pd
 from tqdm.auto import tqdm
 
-from features.groups import group_scores
 from features.model import LeadModel
-from features.reasons import ranked_reasons
 from features.schema import check_feature_columns
 from training.config import tracking_uri
 from training.data import DataError
@@ -42,22 +40,23 @@ def load_lead_model(uri: str) -> LeadModel:
 def score_frame(
     model: LeadModel, leads: pd.DataFrame, with_reasons: bool = True, top: int = 3, threads: int | None = None
 ) -> pd.DataFrame:
-    """Scores for one chunk, as `LeadModel.score_frame` gives them; reasons as JSON lists of {feature, value, impact}.
+    """Scores for one chunk (`LeadModel.score`); reasons as JSON lists of {feature, value, impact, unseen}.
 
     With reasons come the schema groups' sub-scores, as the API gives them: `fit_probability`, `fit_score`,
     `fit_impact`, then the same for `engagement` (the API's `fit` and `engagement` fields, flattened).
     `threads` caps the booster's threads for this call (None: all cores).
     """
-    out = model.score_frame(leads, threads)
-    if with_reasons:
-        impacts, values, baseline = model.explain(leads, threads)  # one pass for reasons and sub-scores
-        found = ranked_reasons(model, impacts, values, top)
-        out["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
-        out["reasons_negative"] = [json.dumps(r["negative"]) for r in found]
-        for group, sub in group_scores(model, impacts.to_numpy(), baseline).items():
-            out[f"{group}_probability"] = sub.probability
-            out[f"{group}_score"] = sub.score
-            out[f"{group}_impact"] = sub.impact
+    scored = model.score(leads, reasons=with_reasons, top=top, threads=threads)
+    out = pd.DataFrame({"probability": scored.probability, "score": scored.score, "grade": scored.grade})
+    if scored.ids is not None:
+        out.insert(0, model.schema_dict["id"], scored.ids)
+    if scored.reasons is not None:
+        out["reasons_positive"] = [json.dumps(r["positive"]) for r in scored.reasons]
+        out["reasons_negative"] = [json.dumps(r["negative"]) for r in scored.reasons]
+    for group, sub in scored.groups.items():
+        out[f"{group}_probability"] = sub.probability
+        out[f"{group}_score"] = sub.score
+        out[f"{group}_impact"] = sub.impact
     return out
 
 

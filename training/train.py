@@ -44,7 +44,7 @@ class TrainOutcome:
 
 def _importance(model: LeadModel, leads: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """Mean absolute push on the calibrated log-odds per feature: comparable whichever family won."""
-    impacts, _ = model.contributions(leads)
+    impacts = model.contributions(leads)
     return model.schema.features, impacts.abs().mean(axis=0).to_numpy(dtype=float)
 
 

@@ -57,9 +57,7 @@ def _assert_same_scores(pyfunc: PyFuncModel, model: LeadModel, frame: pd.DataFra
     reloaded = pyfunc.unwrap_python_model()
     assert isinstance(reloaded, LeadModel) and reloaded is not model
     pd.testing.assert_frame_equal(reloaded.score_frame(frame), model.score_frame(frame), check_exact=True)
-    pd.testing.assert_frame_equal(
-        reloaded.contributions(frame)[0], model.contributions(frame)[0], check_exact=True
-    )
+    pd.testing.assert_frame_equal(reloaded.contributions(frame), model.contributions(frame), check_exact=True)
     typed = as_signature_types(frame, model.schema)
     served = pd.DataFrame(pyfunc.predict(typed))
     expected = model.score_frame(typed)

@@ -49,7 +49,7 @@ def test_sub_scores_are_group_sums_of_the_model_contributions(client: TestClient
 
     model = mlflow.pyfunc.load_model("models:/serving-leads/1").unwrap_python_model()
     body = client.post("/v1/score", json=LEAD).json()
-    impacts, _ = model.contributions(pd.DataFrame([LEAD]))
+    impacts = model.contributions(pd.DataFrame([LEAD]))
     groups = model.schema.groups
     for group in ("fit", "engagement"):
         expected = float(impacts[getattr(groups, group)].sum(axis=1).iloc[0])

@@ -8,8 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.groups import group_scores
-from features.reasons import reasons
 from training import batch
 from training.data import DataError
 from training.table_file import load_table
@@ -36,11 +34,11 @@ def test_chunks_on_threads_write_what_one_pass_gives(
 
     batch.score_file(URI, lead_files.leads, tmp_path / "full.parquet", with_reasons=True, progress=False)
     expected = model.score_frame(leads)
-    found = reasons(model, leads)
-    expected["reasons_positive"] = [json.dumps(r["positive"]) for r in found]
-    expected["reasons_negative"] = [json.dumps(r["negative"]) for r in found]
-    impacts, _, baseline = model.explain(leads)
-    groups = group_scores(model, impacts.to_numpy(), baseline)
+    scored = model.score(leads, reasons=True)
+    assert scored.reasons is not None
+    expected["reasons_positive"] = [json.dumps(r["positive"]) for r in scored.reasons]
+    expected["reasons_negative"] = [json.dumps(r["negative"]) for r in scored.reasons]
+    groups = scored.groups
     assert list(groups) == ["fit", "engagement"]
     for group, sub in groups.items():
         expected[f"{group}_probability"] = sub.probability

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from features.clean import LeadCleaner, as_signature_types, to_boolean, to_numeric
+from features.clean import LeadCleaner, as_signature_types, to_numeric
 from features.schema import parse_schema
 
 SCHEMA: dict[str, Any] = {
@@ -26,6 +26,13 @@ FEATURES = ["page_views", "time_on_site_sec", "requested_demo", "lead_source", "
 
 def clean(frame: pd.DataFrame, schema: dict[str, Any] = SCHEMA) -> pd.DataFrame:
     return LeadCleaner(schema).fit(frame).transform(frame)
+
+
+def to_boolean(values: pd.Series) -> pd.Series:
+    """A boolean feature's column through the cleaner, as a lead batch reaches it (a frame's column as an array)."""
+    cleaner = LeadCleaner(SCHEMA).fit()
+    columns = cleaner.clean_columns({"requested_demo": values.to_numpy()}, len(values))
+    return pd.Series(dict(zip(cleaner.schema_.features, columns, strict=True))["requested_demo"])
 
 
 def leads() -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""LightGBMScorer scores batches through the TreeSHAP table when it has one: LightGBM's numbers, bit for bit."""
+"""LightGBMScorer scores through the TreeSHAP table once it is prepared: LightGBM's numbers, bit for bit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from small_boosters import awkward_rows, edge_rows, small_booster
 
 import features.families as families
-from features.families import CONTRIB_MIN_ROWS, RAW_MIN_ROWS, LightGBMScorer
+from features.families import LightGBMScorer
 from features.tree_shap import TreeShapTable
 
 
@@ -15,10 +15,10 @@ def _rows(scorer: LightGBMScorer, n: int) -> np.ndarray:
     return np.vstack([awkward_rows(n // 2, seed=n), edge_rows(scorer.booster, n - n // 2, seed=n)])
 
 
-@pytest.mark.parametrize("n", [2, CONTRIB_MIN_ROWS, RAW_MIN_ROWS - 1, RAW_MIN_ROWS, 700])
+@pytest.mark.parametrize("n", [1, 2, 65, 700])
 def test_batches_equal_predict_exactly(n: int) -> None:
     scorer = LightGBMScorer(small_booster(5, rounds=40))
-    assert isinstance(scorer.prepare_one_row(), TreeShapTable)
+    assert isinstance(scorer.prepare(), TreeShapTable)
     rows = _rows(scorer, n)
     raw = scorer.booster.predict(rows, raw_score=True)
     contrib = scorer.booster.predict(rows, pred_contrib=True)
@@ -29,9 +29,9 @@ def test_batches_equal_predict_exactly(n: int) -> None:
     assert (both[0] == raw).all() and (both[1] == contrib[:, :-1]).all() and (both[2] == contrib[:, -1]).all()
 
 
-def test_the_table_serves_batches_from_the_threshold_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_prepared_table_serves_every_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
     scorer = LightGBMScorer(small_booster(3, rounds=30))
-    table = scorer.prepare_one_row()
+    table = scorer.prepare()
     assert isinstance(table, TreeShapTable)
     calls: list[tuple[int, bool]] = []
     score_batch = table.score_batch
@@ -41,13 +41,12 @@ def test_the_table_serves_batches_from_the_threshold_on(monkeypatch: pytest.Monk
         return score_batch(matrix, contributions)
 
     monkeypatch.setattr(table, "score_batch", counted)
+    monkeypatch.setattr(scorer.booster, "predict", None)  # LightGBM's own predict is not called at all
     rows = _rows(scorer, 100)
-    scorer.raw(rows[: RAW_MIN_ROWS - 1])
-    scorer.explain(rows[: CONTRIB_MIN_ROWS - 1])
-    assert calls == []
-    scorer.raw(rows[:RAW_MIN_ROWS])
-    scorer.raw_and_explain(rows[:CONTRIB_MIN_ROWS])
-    assert calls == [(RAW_MIN_ROWS, False), (CONTRIB_MIN_ROWS, True)]
+    scorer.raw(rows[:1])
+    scorer.raw_and_explain(rows[:7])
+    scorer.explain(rows)
+    assert calls == [(1, False), (7, True), (100, True)]
 
 
 def test_small_batches_do_not_build_a_table_but_big_ones_do(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,15 +54,15 @@ def test_small_batches_do_not_build_a_table_but_big_ones_do(monkeypatch: pytest.
     rows = _rows(scorer, 300)
     raw = scorer.booster.predict(rows, raw_score=True)
     assert (scorer.raw(rows) == raw).all()
-    assert "_one_row" not in scorer.__dict__  # training's validation scores stay on LightGBM, no build
+    assert "_shap" not in scorer.__dict__  # training's validation scores stay on LightGBM, no build
     monkeypatch.setattr(families, "BUILD_ROWS", 300)
     assert (scorer.raw(rows) == raw).all()
-    assert isinstance(scorer.__dict__["_one_row"], TreeShapTable)
+    assert isinstance(scorer.__dict__["_shap"], TreeShapTable)
 
 
 def test_big_trees_stay_on_lightgbm() -> None:
     scorer = LightGBMScorer(small_booster(31, rounds=10))
-    assert not isinstance(scorer.prepare_one_row(), TreeShapTable)
+    assert scorer.prepare() is None
     rows = _rows(scorer, 300)
     contrib = scorer.booster.predict(rows, pred_contrib=True)
     raw, got, baseline = scorer.raw_and_explain(rows)

@@ -1,4 +1,7 @@
-"""Every family scores a row alone exactly as in a batch, and `raw_and_explain` is `raw` plus `explain`."""
+"""Every family scores a row alone exactly as in a batch, and `raw_and_explain` is `raw` plus `explain`.
+
+A row alone takes the one-row specialisations (the TreeSHAP table's bincount; splines and code tables on one row),
+which must give the batch's numbers bit for bit."""
 
 from __future__ import annotations
 
@@ -40,15 +43,18 @@ def _scorers() -> dict[str, Scorer]:
     matrix = _rows(500, seed=1)
     additive = _additive().centered(matrix)
     table_lgbm = LightGBMScorer(small_booster(3, rounds=40))
+    assert table_lgbm.prepare() is not None
+    big_trees = LightGBMScorer(small_booster(31, rounds=20))
+    assert big_trees.prepare() is None
     return {
         "additive": additive,
         "lightgbm-table": table_lgbm,
-        "lightgbm-c-api": LightGBMScorer(small_booster(31, rounds=20)),
+        "lightgbm-predict": big_trees,
         "blend": BlendScorer([table_lgbm, additive], [0.55, 0.45], offset=0.1),
     }
 
 
-@pytest.mark.parametrize("kind", ["additive", "lightgbm-table", "lightgbm-c-api", "blend"])
+@pytest.mark.parametrize("kind", ["additive", "lightgbm-table", "lightgbm-predict", "blend"])
 def test_alone_in_a_batch_and_in_one_pass_all_agree(kind: str) -> None:
     scorer = _scorers()[kind]
     rows = _rows(300, seed=2)
@@ -71,11 +77,12 @@ def test_scoring_caches_stay_out_of_the_pickled_model() -> None:
     scorer = _scorers()["blend"]
     assert isinstance(scorer, BlendScorer)
     rows = _rows(20, seed=3)
+    assert "_shap" in scorer.parts[0].__dict__
     for i in range(len(rows)):
         scorer.raw_and_explain(rows[i : i + 1])
     again = pickle.loads(pickle.dumps(scorer))
     lightgbm, additive = again.parts
-    assert "_one_row" not in lightgbm.__dict__
-    assert not {"_plan", "_row_plan", "_baseline"} & set(additive.__dict__)
+    assert "_shap" not in lightgbm.__dict__
+    assert not {"_plan", "_splines", "_baseline"} & set(additive.__dict__)
     for got, want in zip(again.raw_and_explain(rows[:1]), scorer.raw_and_explain(rows[:1]), strict=True):
         np.testing.assert_array_equal(got, want)

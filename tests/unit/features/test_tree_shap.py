@@ -1,4 +1,4 @@
-"""The TreeSHAP table gives LightGBM's own raw scores and contributions, bit for bit, one row at a time and in batches."""
+"""The TreeSHAP table gives LightGBM's own raw scores and contributions, bit for bit, one row alone and in batches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from small_boosters import awkward_rows, edge_rows, small_booster
 
-from features.tree_shap import BLOCK, build
+from features.tree_shap import CONTRIB_BLOCK, RAW_BLOCK, build
 
 
 def _assert_exact(booster: lgb.Booster, rows: np.ndarray) -> None:
@@ -15,16 +15,17 @@ def _assert_exact(booster: lgb.Booster, rows: np.ndarray) -> None:
     assert table is not None, "these trees should be served from the table"
     raw = booster.predict(rows, raw_score=True)
     contrib = booster.predict(rows, pred_contrib=True)
-    for i, row in enumerate(rows):
-        got_raw, got = table.score(row, contributions=True)
-        assert got_raw == raw[i], (i, row)
-        np.testing.assert_array_equal(got, contrib[i], err_msg=str(row))
-        assert table.score(row, contributions=False) == (raw[i], None)
+    for i, row in enumerate(rows):  # each row alone (the one-row specialisation)
+        got_raw, got = table.score_batch(row[None, :], contributions=True)
+        assert got is not None
+        _assert_bits_equal(got_raw, raw[i : i + 1])
+        _assert_bits_equal(got, contrib[i : i + 1])
+        _assert_bits_equal(table.score_batch(row[None, :], contributions=False)[0], raw[i : i + 1])
     # the same rows as batches: one block, several blocks with a one-row tail, and a two-row batch
-    rows = np.vstack([rows, edge_rows(booster, 2 * BLOCK + 1 - len(rows), seed=len(rows))])
+    rows = np.vstack([rows, edge_rows(booster, 2 * RAW_BLOCK + 1 - len(rows), seed=len(rows))])
     raw = booster.predict(rows, raw_score=True)
     contrib = booster.predict(rows, pred_contrib=True)
-    for part in (slice(0, 2), slice(0, BLOCK), slice(None)):
+    for part in (slice(0, 2), slice(0, CONTRIB_BLOCK + 1), slice(0, RAW_BLOCK), slice(None)):
         got_raw, got = table.score_batch(rows[part], contributions=True)
         assert got is not None
         _assert_bits_equal(got_raw, raw[part])

@@ -1,4 +1,5 @@
-"""The pandas-free row path gives exactly what the fitted pandas pipeline gives, messy values included."""
+"""One lead or many, as API records or as a frame: the fitted pipeline cleans, encodes and scores them alike,
+messy values included."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.model import LeadModel
-from features.reasons import reasons, top_reasons, top_reasons_many
-from features.rows import RowEncoder, parse_number, score_rows
+from features.clean import parse_number
+from features.model import Columns, LeadModel
 
 MESSY: dict[str, list[Any]] = {
     "numeric": [None, math.nan, "", "Select", " 5 ", "5.0", "5", 5, 5.5, 0.1, -1, -0.0, True, False, "abc",
@@ -52,75 +52,14 @@ def with_placeholders(model: LeadModel, na_values: frozenset[str] | None) -> Lea
     if na_values is None:
         return model
     other = copy.deepcopy(model)
-    other.preprocessor.named_steps["clean"].na_values_ = na_values
+    other.cleaner.na_values_ = na_values
     return other
 
 
-@pytest.mark.parametrize(
-    "placeholders", [None, frozenset(), frozenset({"Select", "", "-1", "5", "2.5", "True", "Retail"})]
-)
-def test_each_messy_lead_encodes_as_a_one_row_frame_does(
-    lead_model: LeadModel, raw_leads: pd.DataFrame, placeholders: frozenset[str] | None
-) -> None:
-    model = with_placeholders(lead_model, placeholders)
-    encoder = RowEncoder(model)
-    cleaner = model.preprocessor.named_steps["clean"]
-    for lead in messy_leads(model, raw_leads, 100, seed=len(placeholders or ()) + 1):
-        frame = pd.DataFrame([lead])
-        matrix, cleaned = encoder.encode([lead])
-        assert_same(matrix, model.matrix(frame))
-        expected = cleaner.transform(frame).iloc[0].tolist()
-        for got, want in zip(cleaned[0], expected, strict=True):
-            missing = got is None or (isinstance(got, float) and math.isnan(got))
-            assert (missing and pd.isna(want)) or got == want, (lead, got, want)
-
-
-def test_a_csv_batch_encodes_and_scores_as_the_pandas_path(
-    lead_model: LeadModel, raw_leads: pd.DataFrame
-) -> None:
-    records = raw_leads.to_dict("records")
-    matrix, _ = RowEncoder(lead_model).encode(records)
-    assert_same(matrix, lead_model.matrix(raw_leads))
-    scored = score_rows(lead_model, matrix, contributions=True)
-    expected = lead_model.score_frame(raw_leads)
-    np.testing.assert_array_equal(scored.probability, expected["probability"].to_numpy())
-    impacts, _ = lead_model.contributions(raw_leads)
-    assert scored.contributions is not None
-    np.testing.assert_array_equal(scored.contributions, impacts.to_numpy())
-
-
-def test_reasons_match_the_batch_reasons_on_messy_leads(
-    lead_model: LeadModel, raw_leads: pd.DataFrame
-) -> None:
-    encoder = RowEncoder(lead_model)
-    leads = messy_leads(lead_model, raw_leads, 100, seed=3)
-    matrix, cleaned = encoder.encode(leads)
-    scored = score_rows(lead_model, matrix, contributions=True)
-    assert scored.contributions is not None
-    for i, lead in enumerate(leads):
-        got = top_reasons(
-            encoder.features, scored.contributions[i], cleaned[i], encoder.unseen(cleaned[i]), 3
-        )
-        flagged = {
-            side: [{k: v for k, v in r.items() if k != "unseen" or v} for r in got[side]] for side in got
-        }
-        assert flagged == reasons(lead_model, pd.DataFrame([lead]), top=3)[0], lead
-
-
-def test_unseen_lists_new_and_rare_categories_only(lead_model: LeadModel) -> None:
-    encoder = RowEncoder(lead_model)
-    _, cleaned = encoder.encode(
-        [{"industry": "Underwater basket weaving", "country": "Select", "lead_source": ""}]
-    )
-    assert encoder.unseen(cleaned[0]) == ["industry"]
-
-
-@pytest.mark.parametrize(
-    ("text", "number"),
-    [("12", 12.0), ("-0", 0.0), ("1e3", 1000.0), ("  .5", 0.5), ("1_000", math.nan), ("0x10", math.nan)],
-)
-def test_numbers_are_read_as_pandas_reads_them(text: str, number: float) -> None:
-    assert parse_number(text.strip()) == number or (math.isnan(number) and math.isnan(parse_number(text)))
+def cleaned(model: LeadModel, leads: Any) -> list[list[Any]]:
+    """The cleaned values per feature, as Python values (reasons show these)."""
+    columns = Columns.of(leads, model.schema.features)
+    return [c.tolist() for c in model.cleaner.clean_columns(columns.values, columns.rows)]
 
 
 def assert_same_values(got: list[Any], want: list[Any]) -> None:
@@ -148,31 +87,64 @@ def typed_leads(raw: pd.DataFrame, n: int) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize(
-    "placeholders", [None, frozenset(), frozenset({"Select", "", "-1", "5", "2.5", "True", "Retail"})]
-)
-def test_a_batch_encodes_column_by_column_as_lead_by_lead(
+PLACEHOLDERS = [None, frozenset(), frozenset({"Select", "", "-1", "5", "2.5", "True", "Retail"})]
+
+
+@pytest.mark.parametrize("placeholders", PLACEHOLDERS)
+def test_each_messy_lead_cleans_as_a_one_row_frame_of_it_does(
     lead_model: LeadModel, raw_leads: pd.DataFrame, placeholders: frozenset[str] | None
 ) -> None:
+    """A record's values keep their Python types; a frame gives each column a dtype: both clean alike."""
     model = with_placeholders(lead_model, placeholders)
-    encoder = RowEncoder(model)
+    for lead in messy_leads(model, raw_leads, 100, seed=len(placeholders or ()) + 1):
+        frame = pd.DataFrame([lead])
+        assert_same(model.matrix([lead]), model.matrix(frame))
+        for got, want in zip(cleaned(model, [lead]), cleaned(model, frame), strict=True):
+            assert_same_values(got, want)
+
+
+@pytest.mark.parametrize("placeholders", PLACEHOLDERS)
+def test_a_batch_cleans_and_scores_each_lead_as_it_would_alone(
+    lead_model: LeadModel, raw_leads: pd.DataFrame, placeholders: frozenset[str] | None
+) -> None:
+    """Many leads clean each distinct value once; one lead cleans its values one by one: the same answers."""
+    model = with_placeholders(lead_model, placeholders)
     for leads in (messy_leads(model, raw_leads, 200, seed=7), typed_leads(raw_leads, 200)):
-        matrix, cleaned = encoder.encode(leads)
-        by_column, columns = encoder.encode_columns(leads)
-        assert_same(by_column, matrix)
-        for j, column in enumerate(columns):
-            assert_same_values(column, [row[j] for row in cleaned])
-        assert encoder.unseen_columns(by_column) == [encoder.unseen(row) for row in cleaned]
+        together = model.score(leads, reasons=True)
+        by_column = cleaned(model, leads)
+        for i, lead in enumerate(leads):
+            alone = model.score([lead], reasons=True)
+            assert alone.probability[0] == together.probability[i], lead
+            assert together.reasons is not None and alone.reasons == [together.reasons[i]]
+            assert alone.unseen == [together.unseen[i]]
+            assert_same_values([c[0] for c in cleaned(model, [lead])], [c[i] for c in by_column])
 
 
-def test_reasons_of_a_batch_are_each_leads_reasons(lead_model: LeadModel, raw_leads: pd.DataFrame) -> None:
-    encoder = RowEncoder(lead_model)
-    leads = messy_leads(lead_model, raw_leads, 200, seed=9)
-    matrix, columns = encoder.encode_columns(leads)
-    scored = score_rows(lead_model, matrix, contributions=True)
-    assert scored.contributions is not None
-    unseen = encoder.unseen_columns(matrix)
-    together = top_reasons_many(encoder.features, scored.contributions, columns, unseen, 3)
-    for i, got in enumerate(together):
-        values = [column[i] for column in columns]
-        assert got == top_reasons(encoder.features, scored.contributions[i], values, unseen[i], 3)
+def test_a_csv_batch_scores_the_same_as_records_and_as_a_frame(
+    lead_model: LeadModel, raw_leads: pd.DataFrame
+) -> None:
+    records = raw_leads.to_dict("records")
+    assert_same(lead_model.matrix(records), lead_model.matrix(raw_leads))
+    as_records, as_frame = lead_model.score(records, reasons=True), lead_model.score(raw_leads, reasons=True)
+    np.testing.assert_array_equal(as_records.probability, as_frame.probability)
+    assert as_records.reasons == as_frame.reasons
+    for group, sub in as_frame.groups.items():
+        np.testing.assert_array_equal(as_records.groups[group].probability, sub.probability)
+
+
+def test_unseen_lists_new_and_rare_categories_only(lead_model: LeadModel) -> None:
+    scored = lead_model.score(
+        [{"industry": "Underwater basket weaving", "country": "Select", "lead_source": ""}], reasons=True
+    )
+    assert scored.unseen == [["industry"]]
+    assert scored.reasons is not None
+    flagged = [r["feature"] for side in scored.reasons[0].values() for r in side if r["unseen"]]
+    assert flagged in ([], ["industry"])
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("12", 12.0), ("-0", 0.0), ("1e3", 1000.0), ("  .5", 0.5), ("1_000", math.nan), ("0x10", math.nan)],
+)
+def test_numbers_are_read_as_pandas_reads_them(text: str, number: float) -> None:
+    assert parse_number(text.strip()) == number or (math.isnan(number) and math.isnan(parse_number(text)))

@@ -1,19 +1,15 @@
-"""Scoring leads for the API: one lead alone (Python floats) and in a batch (numpy) get the same answer."""
+"""Scoring leads for the API: one lead alone and in a batch get the same answer, sub-scores included."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from test_rows import messy_leads, typed_leads
 
-from features.groups import group_columns
 from features.model import LeadModel
-from features.rows import RowEncoder
-from features.scale import ScoreScale
 from serving.model_store import LoadedModel, Target
 from serving.requests import request_models
 from serving.scoring import score_leads
@@ -24,9 +20,7 @@ def loaded_model(model: LeadModel) -> LoadedModel:
         target=Target(load_uri="memory", version="7"),
         model=model,
         pyfunc=None,  # type: ignore[arg-type]  # scoring never calls it
-        encoder=RowEncoder(model),
         requests=request_models(model.schema, max_batch=1000),
-        groups=group_columns(model),
         loaded_at=datetime.now(UTC),
     )
 
@@ -36,7 +30,7 @@ def test_a_lead_scores_the_same_alone_and_in_a_batch(
     lead_model: LeadModel, raw_leads: pd.DataFrame, with_reasons: bool
 ) -> None:
     loaded = loaded_model(lead_model)
-    assert set(loaded.groups) == {"fit", "engagement"}  # sub-scores are part of what must agree
+    assert set(lead_model.groups) == {"fit", "engagement"}  # sub-scores are part of what must agree
     leads: list[dict[str, Any]] = messy_leads(lead_model, raw_leads, 150, seed=21) + typed_leads(
         raw_leads, 150
     )
@@ -46,13 +40,3 @@ def test_a_lead_scores_the_same_alone_and_in_a_batch(
     assert all((item["reasons"] is None) != with_reasons for item in together)
     assert {item["model_version"] for item in together} == {"7"}
     assert any(item["unseen"] for item in together)
-
-
-def test_one_probability_gets_the_score_and_grade_of_a_batch() -> None:
-    rng = np.random.default_rng(0)
-    scale = ScoreScale.fit(rng.beta(1, 8, 5000))
-    ties = scale.reference[::50]  # exactly on reference points, where left and right counts differ
-    probabilities = np.concatenate([rng.random(2000), ties, [0.0, 1.0, scale.reference[0] / 2]])
-    scores = scale.score(probabilities)
-    assert [scale.score_one(p) for p in probabilities.tolist()] == scores.tolist()
-    assert [scale.grade_one(s) for s in scores.tolist()] == scale.grade(scores).tolist()

@@ -12,8 +12,6 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from features.model import LeadModel
-from features.reasons import reasons
-from features.rows import RowEncoder, score_rows
 from training.fit import FitResult, fit_model
 from training.synthetic import generate_leads, synthetic_schema
 
@@ -44,20 +42,21 @@ def _fit(small, families: tuple[str, ...], **kwargs) -> FitResult:  # type: igno
 
 
 @pytest.mark.parametrize("families", [("lightgbm",), ("logistic",), ("naive_bayes",), ALL])
-def test_every_family_scores_and_explains_the_same_on_the_row_path(small, every_family, families) -> None:  # type: ignore[no-untyped-def]
+def test_every_family_scores_records_and_frames_alike_and_its_impacts_add_up(
+    small, every_family, families
+) -> None:  # type: ignore[no-untyped-def]
     model = every_family.model if families == ALL else _fit(small, families).model
     frame = small[0].head(300)
-    matrix, _ = RowEncoder(model).encode(frame.to_dict("records"))
-    scored = score_rows(model, matrix, contributions=True)
+    scored = model.score(frame.to_dict("records"), reasons=True)
     np.testing.assert_array_equal(scored.probability, model.score_frame(frame)["probability"].to_numpy())
-    impacts, _ = model.contributions(frame)
-    assert scored.contributions is not None and scored.baseline is not None
-    np.testing.assert_array_equal(scored.contributions, impacts.to_numpy())
+    assert scored.reasons == model.score(frame, reasons=True).reasons
     # the impacts, the baseline and the calibration intercept add up to the calibrated log-odds
+    impacts = model.contributions(frame).to_numpy()
+    _, baseline = model.scorer.explain(model.matrix(frame))
     logit = np.log(scored.probability / (1 - scored.probability))
-    total = scored.baseline + model.calibration.intercept + scored.contributions.sum(axis=1)
+    total = baseline * model.calibration.slope + model.calibration.intercept + impacts.sum(axis=1)
     np.testing.assert_allclose(total, logit, atol=1e-6)
-    assert reasons(model, frame.head(5))[0]["positive"] or reasons(model, frame.head(5))[0]["negative"]
+    assert scored.reasons is not None and (scored.reasons[0]["positive"] or scored.reasons[0]["negative"])
 
 
 def test_selection_is_recorded_for_the_report(every_family: FitResult) -> None:
@@ -82,7 +81,7 @@ def test_thin_data_falls_back_to_naive_bayes_with_one_warning(caplog: pytest.Log
     assert len(warnings) == 1 and "800 labelled leads" in warnings[0] and "naive-Bayes" in warnings[0]
     assert model.family == "naive_bayes" and model.info["cold_start"] is True
     assert set(model.info["selection"]) == {"naive_bayes"}
-    assert 0.0 < model.probability(frame).mean() < 1.0
+    assert 0.0 < model.score(frame).probability.mean() < 1.0
 
 
 def test_search_logs_each_trial_as_a_child_run(mlflow_home: Path, small) -> None:  # type: ignore[no-untyped-def]

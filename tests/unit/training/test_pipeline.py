@@ -61,22 +61,24 @@ def test_leads_only_the_holdout_knew_reach_the_registered_model(trained: Trained
         NEW_SOURCE not in trained.fit.model.encoder.categories_["lead_source"]
     )  # never seen before the refit
     assert NEW_SOURCE in trained.model.encoder.categories_["lead_source"]
-    before = trained.fit.model.probability(new).mean()
-    after = trained.model.probability(new).mean()
+    before = trained.fit.model.score(new).probability.mean()
+    after = trained.model.score(new).probability.mean()
     assert after > before + 0.1  # the refit learned that these leads convert
 
 
 def test_the_holdout_scores_come_from_the_fit_that_never_saw_them(trained: Trained, newest_source) -> None:  # type: ignore[no-untyped-def]
     frame, _, _ = newest_source
     holdout = frame.iloc[trained.holdout_rows].reset_index(drop=True)
-    np.testing.assert_array_equal(trained.holdout_probability, trained.fit.model.probability(holdout))
-    assert not np.array_equal(trained.holdout_probability, trained.model.probability(holdout))
+    np.testing.assert_array_equal(trained.holdout_probability, trained.fit.model.score(holdout).probability)
+    assert not np.array_equal(trained.holdout_probability, trained.model.score(holdout).probability)
 
 
 def test_same_data_and_seed_give_bit_identical_probabilities(trained: Trained, newest_source) -> None:  # type: ignore[no-untyped-def]
     frame, y, stamps = newest_source
     again = train_model(frame, y, stamps, synthetic_schema(), folds=2, max_trials=1, progress=False)
-    np.testing.assert_array_equal(again.model.probability(frame), trained.model.probability(frame))
+    np.testing.assert_array_equal(
+        again.model.score(frame).probability, trained.model.score(frame).probability
+    )
 
 
 @pytest.mark.parametrize(("drift", "weighted"), [("strong", True), ("none", False)])
@@ -107,5 +109,5 @@ def test_under_strong_drift_the_probabilities_follow_the_newest_leads() -> None:
     assert trained.model.info["recency"]["half_life_days"] is not None, trained.model.info["recency_reason"]
     newest = np.flatnonzero(stamps.rank(method="first") > 0.9 * len(stamps))
     assert y[newest].mean() > 1.5 * y.mean()  # the rate moved
-    predicted = trained.model.probability(frame.iloc[newest]).mean()
+    predicted = trained.model.score(frame.iloc[newest]).probability.mean()
     assert predicted == pytest.approx(y[newest].mean(), abs=0.03)
