@@ -24,7 +24,7 @@ import pandas as pd
 from features.schema import LabelMapping, LeadSchema, dump_schema, parse_schema
 from leadscore.loop import LoopError, safe_url
 from serving.store import OUTCOMES, LeadStore, leads_with_status
-from training.config import TrainConfig
+from training.config import TrainConfig, TrainSettings
 from training.train import TrainOutcome, train
 
 ARRIVAL_COLUMN = "stored_created_at"  # the timestamp column added for a schema that has none
@@ -126,7 +126,12 @@ class Retrained:
 
 
 def retrain(
-    store: LeadStore, schema_path: Path, since: datetime | None, min_outcomes: int, options: dict[str, Any]
+    store: LeadStore,
+    schema_path: Path,
+    since: datetime | None,
+    min_outcomes: int,
+    settings: TrainSettings,
+    progress: bool = True,
 ) -> Retrained:
     """Build the table, train and register a challenger (promoted when at least as good), log the lineage."""
     from features.schema import load_schema
@@ -141,7 +146,7 @@ def retrain(
         data, schema_file = Path(tmp) / "store_outcomes.csv", Path(tmp) / "schema.yaml"
         table.to_csv(data, index=False)
         schema_file.write_text(dump_schema(schema), encoding="utf-8")
-        config = TrainConfig(data=data, schema_path=schema_file, **options)
+        config = TrainConfig(data=data, schema_path=schema_file, progress=progress, **settings.model_dump())
         outcome = train(config)
         _log_lineage(outcome.run_id, store.url, since, lineage, labels, data)
     return Retrained(outcome, lineage, labels)
