@@ -18,16 +18,26 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 from tqdm import tqdm
 
 from features.schema import check_feature_columns
 from leadscore.loop import LoopError, as_payload, chunks, score, validate
 from serving.model_store import LoadedModel
 from serving.settings import Settings
-from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome
-from serving.store.outcomes import BadOutcome, LeadNotFound, TransitionRefused, check
-from serving.store.tables import ID_LENGTH, Lead, Outcome
+from serving.store import (
+    ID_LENGTH,
+    BadOutcome,
+    IncomingLead,
+    LeadNotFound,
+    LeadStore,
+    OutcomeIn,
+    TransitionRefused,
+    ingest,
+    known_ids,
+    outcome_reasons,
+    record_outcome,
+)
+from serving.store.outcomes import check
 from training.table_file import load_table
 
 OUTCOME_COLUMNS = ("lead_id", "outcome", "reason", "note", "actor", "at")
@@ -173,19 +183,6 @@ def _time(value: Any, where: str) -> datetime | None:
     return stamp
 
 
-def _known(store: LeadStore, rows: list[OutcomeRow]) -> tuple[set[str], dict[tuple[str, str], str | None]]:
-    """(the file's lead ids that are stored, their recorded events as (lead, outcome) -> reason)."""
-    wanted = sorted({r.lead_id for r in rows})
-    leads: set[str] = set()
-    events: dict[tuple[str, str], str | None] = {}
-    with store.transaction() as session:
-        for part in chunks(wanted):
-            leads.update(session.scalars(select(Lead.lead_id).where(Lead.lead_id.in_(part))))
-            query = select(Outcome.lead_id, Outcome.outcome, Outcome.reason).where(Outcome.lead_id.in_(part))
-            events.update(((lead_id, outcome), reason) for lead_id, outcome, reason in session.execute(query))
-    return leads, events
-
-
 def import_outcomes(
     store: LeadStore, path: Path, reasons: list[str], progress: bool = True
 ) -> tuple[Counter[str], int]:
@@ -195,7 +192,8 @@ def import_outcomes(
     outcome with the same reason was recorded before (an earlier load of this file, or the API) and is skipped.
     """
     rows = read_outcomes(path, reasons)
-    leads, events = _known(store, rows)
+    wanted = sorted({r.lead_id for r in rows})
+    leads, events = known_ids(store, wanted), outcome_reasons(store, wanted)
     missing = next((r for r in rows if r.lead_id not in leads), None)
     if missing is not None:
         raise LoopError(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer.exceptions import TyperException
@@ -16,17 +16,15 @@ from typer.exceptions import TyperException
 from leadscore import loop_cli
 from leadscore.keys_cli import keys_app
 from leadscore.loop_cli import warn
-from leadscore.train_options import (
-    AllowLeakyOption,
-    BudgetOption,
-    ExperimentOption,
-    FoldsOption,
-    HoldoutOption,
-    MaxTrialsOption,
+from leadscore.options import (
     ModelNameOption,
-    SeedOption,
+    ModelUriOption,
+    ServiceModelOption,
     StrictOption,
+    fail,
+    with_train_settings,
 )
+from training.config import TrainSettings
 
 if TYPE_CHECKING:
     from training.config import TrainConfig
@@ -41,11 +39,6 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=code)
 
 
 def one_line_errors(command: F) -> F:
@@ -65,17 +58,17 @@ def one_line_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (SchemaError, DataError, RegistrationError) as error:
-            _fail(str(error))
+            fail(str(error))
         except MlflowException as error:
-            _fail(f"MLflow: {str(error.message).splitlines()[0]}")
+            fail(f"MLflow: {str(error.message).splitlines()[0]}")
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except MemoryError:
-            _fail("out of memory; try a smaller file or a machine with more memory", code=1)
+            fail("out of memory; try a smaller file or a machine with more memory", code=1)
         except Exception as error:
             logging.getLogger("leadscore").debug("unexpected error", exc_info=True)
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            _fail(
+            fail(
                 f"unexpected {type(error).__name__}: {first}".rstrip(": ")
                 + " (run with --verbose for the traceback)",
                 code=1,
@@ -116,23 +109,17 @@ def generate(
     try:
         files = write_synthetic(out, rows=rows, seed=seed, progress=True, drift=drift)
     except ValueError as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(f"leads:  {files.leads}\nschema: {files.schema}\ntruth:  {files.truth}")
 
 
 @app.command()
 @one_line_errors
+@with_train_settings
 def train(
     data: Annotated[Path, typer.Option(help="Lead table (.csv or .parquet).")],
     schema: Annotated[Path, typer.Option(help="Lead schema YAML file.")],
-    experiment: ExperimentOption = "lead-scoring",
-    model_name: ModelNameOption = "lead-scoring",
-    holdout_fraction: HoldoutOption = 0.2,
-    folds: FoldsOption = 4,
-    budget_seconds: BudgetOption = 0.0,
-    max_trials: MaxTrialsOption = 40,
-    seed: SeedOption = 0,
-    allow_leaky: AllowLeakyOption = False,
+    train_settings: TrainSettings,  # --experiment ... --allow-leaky, one flag per setting
     if_changed: Annotated[
         bool,
         typer.Option(
@@ -142,27 +129,10 @@ def train(
     ] = False,
 ) -> None:
     """Validate, check drift, fit and judge on a holdout, refit on every lead, register; promote when as good."""
-    from pydantic import ValidationError
-
     from training.config import TrainConfig
     from training.train import train as run_training
 
-    try:
-        config = TrainConfig(
-            data=data,
-            schema_path=schema,
-            experiment=experiment,
-            model_name=model_name,
-            holdout_fraction=holdout_fraction,
-            folds=folds,
-            budget_seconds=budget_seconds,
-            max_trials=max_trials,
-            seed=seed,
-            allow_leaky=allow_leaky,
-        )
-    except ValidationError as error:
-        first = error.errors()[0]
-        _fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}")
+    config = TrainConfig(data=data, schema_path=schema, **train_settings.model_dump())
     if if_changed and (same := _unchanged_champion(config)):
         typer.echo(
             f"unchanged: {config.model_name} version {same} (@champion) was trained on this very data, schema, "
@@ -199,7 +169,7 @@ def _unchanged_champion(config: TrainConfig) -> str | None:
 @app.command()
 @one_line_errors
 def score(
-    model: Annotated[str, typer.Option(help="Model URI, e.g. models:/lead-scoring@champion.")],
+    model: ModelUriOption,
     data: Annotated[Path, typer.Option(help="Leads to score (.csv or .parquet).")],
     out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet).")],
     reasons: Annotated[
@@ -221,7 +191,7 @@ def score(
 @one_line_errors
 def promote(
     version: Annotated[str, typer.Option(help="Model version to make @champion.")],
-    model_name: Annotated[str, typer.Option(help="Registered model name.")] = "lead-scoring",
+    model_name: ModelNameOption = "lead-scoring",
 ) -> None:
     """Point @champion at a model version by hand."""
     import mlflow
@@ -237,7 +207,7 @@ def promote(
 @app.command()
 @one_line_errors
 def report(
-    model: Annotated[str, typer.Option(help="Model URI, e.g. models:/lead-scoring@champion.")],
+    model: ModelUriOption,
     out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("model_report.html"),
 ) -> None:
     """Write a self-contained HTML report: holdout metrics, chosen family, calibration, gains, grades, features."""
@@ -246,16 +216,13 @@ def report(
     try:
         path = write_report(model, out)
     except ReportError as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(f"report for {model} -> {path}")
 
 
 @app.command()
 def serve(
-    model: Annotated[
-        str | None,
-        typer.Option(help="Model URI (default: LEADSCORE_MODEL_URI or models:/lead-scoring@champion)."),
-    ] = None,
+    model: ServiceModelOption = None,
     host: Annotated[
         str | None,
         typer.Option(
@@ -278,7 +245,7 @@ def serve(
     try:
         service = create_app(settings)
     except (ExposureError, KeysError, OSError) as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(
         f"serving {settings.model_uri} on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from leadscore.options import fail
 
 if TYPE_CHECKING:
     from serving.keys import FileKeyStore
@@ -25,18 +27,13 @@ KeysFile = Annotated[
 ]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
 def _store(keys_file: Path | None) -> FileKeyStore:
     from serving.keys import FileKeyStore
 
     if keys_file is None:
-        _fail("no keys file: set LEADSCORE_KEYS_FILE or pass --keys-file")
+        fail("no keys file: set LEADSCORE_KEYS_FILE or pass --keys-file")
     if keys_file.is_dir():
-        _fail(f"--keys-file: {keys_file} is a folder; name a file, e.g. {keys_file / 'keys.json'}")
+        fail(f"--keys-file: {keys_file} is a folder; name a file, e.g. {keys_file / 'keys.json'}")
     return FileKeyStore(keys_file)
 
 
@@ -52,12 +49,12 @@ def create(
     from serving.keys import ROLES, KeysError
 
     if role not in ROLES:
-        _fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
+        fail(f"--role: {role!r} is not one of {', '.join(ROLES)}")
     store = _store(keys_file)
     try:
         record, key = store.create(role, label)
     except (KeysError, OSError) as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(key)
     typer.echo(
         f"created key {record.id} (role {record.role}{f', {label}' if label else ''}) in {store.path}; "
@@ -75,7 +72,7 @@ def list_keys(keys_file: KeysFile = None) -> None:
     try:
         keys = store.list_keys()
     except (KeysError, OSError) as error:
-        _fail(str(error))
+        fail(str(error))
     if not keys:
         typer.echo(f"no keys in {store.path}; make one with `leadscore keys create --role ROLE`", err=True)
         return
@@ -96,5 +93,5 @@ def revoke(
     try:
         record = store.revoke(key_id)
     except (KeysError, OSError) as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(f"revoked key {record.id} (role {record.role}{f', {record.label}' if record.label else ''})")

@@ -44,8 +44,7 @@ def open_store(settings: Settings) -> LeadStore:
     """The lead store the settings name, migrated to head; LoopError when it cannot be reached."""
     from sqlalchemy.exc import ArgumentError
 
-    from serving.app import open_lead_store
-    from serving.store import StoreUnavailable
+    from serving.store import StoreUnavailable, open_lead_store
 
     try:
         store = open_lead_store(settings)

@@ -10,29 +10,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from leadscore.train_options import (
-    AllowLeakyOption,
-    BudgetOption,
-    ExperimentOption,
-    FoldsOption,
-    HoldoutOption,
-    MaxTrialsOption,
-    ModelNameOption,
-    SeedOption,
+from leadscore.options import (
+    DatabaseOption,
+    ProgressOption,
+    ServiceModelOption,
     StrictOption,
+    fail,
+    with_train_settings,
 )
+from training.config import TrainSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(help="Lead store URL (default: LEADSCORE_DATABASE_URL, else sqlite:///leadscore.db)."),
-]
-ModelOption = Annotated[
-    str | None,
-    typer.Option(help="Model URI (default: LEADSCORE_MODEL_URI, else models:/lead-scoring@champion)."),
-]
-ProgressOption = Annotated[bool, typer.Option(help="Show progress bars on stderr.")]
 
 
 def loop_errors(command: F) -> F:
@@ -49,8 +37,7 @@ def loop_errors(command: F) -> F:
             message = str(error)
         except StoreUnavailable as error:
             message = f"{error}; what was stored before is kept, running the command again is safe"
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(code=2)
+        fail(message)
 
     return wrapper  # type: ignore[return-value]
 
@@ -76,7 +63,7 @@ def ingest(
         ),
     ] = None,
     database: DatabaseOption = None,
-    model: ModelOption = None,
+    model: ServiceModelOption = None,
     progress: ProgressOption = True,
     strict: StrictOption = False,
 ) -> None:
@@ -105,7 +92,7 @@ def ingest(
 
 @loop_errors
 def rescore(
-    database: DatabaseOption = None, model: ModelOption = None, progress: ProgressOption = True
+    database: DatabaseOption = None, model: ServiceModelOption = None, progress: ProgressOption = True
 ) -> None:
     """Rescore the open leads (new, accepted) with the current champion: new score and history row, status kept."""
     from leadscore.loop import load_model, model_label, open_store, settings_for
@@ -141,7 +128,9 @@ def _since(value: str | None) -> datetime | None:
 
 
 @loop_errors
+@with_train_settings
 def retrain(
+    *,
     schema: Annotated[
         Path, typer.Option(help="Lead schema YAML; its label mapping says which outcomes are positive.")
     ],
@@ -151,43 +140,17 @@ def retrain(
         typer.Option(help="Only outcomes recorded at or after this date or time (UTC if no zone)."),
     ] = None,
     min_outcomes: Annotated[int, typer.Option(min=1, help="Fewest leads with an outcome to train on.")] = 200,
-    experiment: ExperimentOption = "lead-scoring",
-    model_name: ModelNameOption = "lead-scoring",
-    holdout_fraction: HoldoutOption = 0.2,
-    folds: FoldsOption = 4,
-    budget_seconds: BudgetOption = 0.0,
-    max_trials: MaxTrialsOption = 40,
-    seed: SeedOption = 0,
-    allow_leaky: AllowLeakyOption = False,
+    train_settings: TrainSettings,  # --experiment ... --allow-leaky, one flag per setting, checked before anything
     progress: ProgressOption = True,
 ) -> None:
     """Train a challenger on the outcomes sales recorded; promote it when at least as good as the champion."""
-    from pydantic import ValidationError
-
-    from leadscore.loop import LoopError, open_store, safe_url, settings_for
+    from leadscore.loop import open_store, safe_url, settings_for
     from leadscore.retrain import retrain as run_retrain
-    from training.config import TrainConfig
 
-    options: dict[str, Any] = {
-        "experiment": experiment,
-        "model_name": model_name,
-        "holdout_fraction": holdout_fraction,
-        "folds": folds,
-        "budget_seconds": budget_seconds,
-        "max_trials": max_trials,
-        "seed": seed,
-        "allow_leaky": allow_leaky,
-        "progress": progress,
-    }
-    try:  # option ranges checked before anything is read
-        TrainConfig(data=Path("-"), schema_path=schema, **options)
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise LoopError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
     start = _since(since)
     store = open_store(settings_for(database))
     try:
-        done = run_retrain(store, schema, start, min_outcomes, options)
+        done = run_retrain(store, schema, start, min_outcomes, train_settings, progress)
     finally:
         store.close()
     lineage, outcome = done.lineage, done.outcome

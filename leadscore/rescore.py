@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
 from tqdm import tqdm
 
 from leadscore.loop import CHUNK, LoopError, score, validate
 from serving.model_store import LoadedModel
 from serving.settings import Settings
-from serving.store import OPEN, LeadStore, record_scores
-from serving.store.tables import Lead
+from serving.store import OPEN, LeadStore, count_with_status, leads_with_status, record_scores
 
 
 @dataclass(frozen=True)
@@ -30,25 +28,16 @@ class RescoreSummary:
     first_skipped: str | None
 
 
-def _page(store: LeadStore, after: str | None) -> list[Any]:
-    query = select(Lead.lead_id, Lead.payload, Lead.grade).where(Lead.status.in_(OPEN))
-    if after is not None:
-        query = query.where(Lead.lead_id > after)
-    with store.transaction() as session:
-        return list(session.execute(query.order_by(Lead.lead_id).limit(CHUNK)).all())
-
-
 def rescore_open(
     store: LeadStore, loaded: LoadedModel, settings: Settings, progress: bool = True
 ) -> RescoreSummary:
     """Rescore every lead open when its chunk is read; a lead that arrives later is scored by the API anyway."""
-    with store.transaction() as session:
-        total = session.scalar(select(func.count()).select_from(Lead).where(Lead.status.in_(OPEN))) or 0
+    total = count_with_status(store, OPEN)
     rescored = changed = skipped = 0
     first_skipped: str | None = None
     after: str | None = None
     with tqdm(total=total, desc="rescore", unit="lead", disable=not progress) as bar:
-        while page := _page(store, after):
+        while page := leads_with_status(store, OPEN, after=after, limit=CHUNK):
             after = page[-1].lead_id
             ids: list[str] = []
             leads: list[dict[str, Any]] = []

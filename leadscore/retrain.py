@@ -20,14 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from features.schema import LabelMapping, LeadSchema, dump_schema, parse_schema
 from leadscore.loop import LoopError, safe_url
-from serving.store import OUTCOMES, LeadStore
-from serving.store.clock import as_utc
-from serving.store.tables import Lead
-from training.config import TrainConfig
+from serving.store import OUTCOMES, LeadStore, leads_with_status
+from training.config import TrainConfig, TrainSettings
 from training.train import TrainOutcome, train
 
 ARRIVAL_COLUMN = "stored_created_at"  # the timestamp column added for a schema that has none
@@ -90,25 +87,19 @@ def training_table(
     store: LeadStore, schema: LeadSchema, labels: Labels, since: datetime | None
 ) -> tuple[pd.DataFrame, Lineage]:
     """Stored leads with a labelling outcome (at or after `since`) as a lead table the schema describes."""
-    query = select(Lead.lead_id, Lead.payload, Lead.status, Lead.status_at, Lead.created_at).where(
-        Lead.status.in_(list(labels.values))
-    )
-    if since is not None:
-        query = query.where(Lead.status_at >= as_utc(since))
-    with store.transaction() as session:
-        rows = session.execute(query.order_by(Lead.lead_id)).all()
+    leads = leads_with_status(store, labels.values, since=since)
     timestamp = schema.timestamp or ARRIVAL_COLUMN
     records: list[dict[str, Any]] = []
-    for lead_id, payload, status, _, created_at in rows:
-        record = dict(payload)
-        record[schema.id] = lead_id
-        record[schema.label_column] = labels.values[status]
+    for lead in leads:
+        record = dict(lead.payload)
+        record[schema.id] = lead.lead_id
+        record[schema.label_column] = labels.values[lead.status]
         if record.get(timestamp) in (None, ""):
-            record[timestamp] = as_utc(created_at).isoformat()
+            record[timestamp] = lead.created_at.isoformat()
         records.append(record)
-    times = [as_utc(row.status_at) for row in rows]
-    counts = Counter(row.status for row in rows)
-    lineage = Lineage(len(rows), dict(counts), min(times, default=None), max(times, default=None))
+    times = [lead.status_at for lead in leads]
+    counts = Counter(lead.status for lead in leads)
+    lineage = Lineage(len(leads), dict(counts), min(times, default=None), max(times, default=None))
     return pd.DataFrame.from_records(records), lineage
 
 
@@ -135,7 +126,12 @@ class Retrained:
 
 
 def retrain(
-    store: LeadStore, schema_path: Path, since: datetime | None, min_outcomes: int, options: dict[str, Any]
+    store: LeadStore,
+    schema_path: Path,
+    since: datetime | None,
+    min_outcomes: int,
+    settings: TrainSettings,
+    progress: bool = True,
 ) -> Retrained:
     """Build the table, train and register a challenger (promoted when at least as good), log the lineage."""
     from features.schema import load_schema
@@ -150,7 +146,7 @@ def retrain(
         data, schema_file = Path(tmp) / "store_outcomes.csv", Path(tmp) / "schema.yaml"
         table.to_csv(data, index=False)
         schema_file.write_text(dump_schema(schema), encoding="utf-8")
-        config = TrainConfig(data=data, schema_path=schema_file, **options)
+        config = TrainConfig(data=data, schema_path=schema_file, progress=progress, **settings.model_dump())
         outcome = train(config)
         _log_lineage(outcome.run_id, store.url, since, lineage, labels, data)
     return Retrained(outcome, lineage, labels)

@@ -30,7 +30,7 @@ from serving.routes import pages as page_routes
 from serving.routes import queue as queue_routes
 from serving.routes import reports as report_routes
 from serving.settings import Settings
-from serving.store import LeadFields, LeadStore, StoreUnavailable
+from serving.store import LeadStore, StoreUnavailable, open_lead_store
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +131,6 @@ def create_app(
         log.info("API keys on: %d in %s", len(keys.list_keys()), settings.keys_file)
     app.openapi = lambda: _openapi(app, store)  # type: ignore[method-assign]
     return app
-
-
-def open_lead_store(settings: Settings) -> LeadStore:
-    """The lead store these settings name (nothing is connected until first use)."""
-    fields = LeadFields(
-        source=settings.source_field, campaign=settings.campaign_field, owner=settings.owner_field
-    )
-    return LeadStore(settings.database_url, fields, connect_timeout=settings.database_connect_timeout)
 
 
 def migrate_lead_store(lead_store: LeadStore) -> None:

@@ -16,8 +16,7 @@ from serving.requests import InvalidRequest, RequestModels, parse_body
 from serving.responses import Problem, RequestErrors
 from serving.routes.score import ERRORS as SCORE_ERRORS
 from serving.scoring import score_leads
-from serving.store import IncomingLead, OutcomeIn, RecordedOutcome, ingest, record_outcome
-from serving.store.tables import ID_LENGTH
+from serving.store import ID_LENGTH, IncomingLead, OutcomeIn, RecordedOutcome, ingest, record_outcome
 from serving.store_http import OUTAGE
 
 router = APIRouter(prefix="/v1", tags=["leads"])

@@ -3,19 +3,32 @@
 Plain functions over a `LeadStore`, no web framework: the routes, the command line and the tests call the same ones.
 
     store = LeadStore("sqlite:///leadscore.db")      # or postgresql+psycopg://user@host/db
+    store = open_lead_store(Settings())               # the one the service's settings name (the API, the CLI)
     store.migrate()                                   # Alembic to head (the app does this at startup)
     ingest(store, [IncomingLead(lead_id, payload, scored)])          # upsert + a score-history row each
     record_outcome(store, lead_id, OutcomeIn("rejected", reason="spam"), reasons=[...], key="retry-1")
     queue(store, QueueFilters(owner="ana"), sla_hours={"A": 1, ...}, limit=50, cursor=None)
     source_report(store, by="campaign", since=..., until=...)
     record_scores(store, scored)                      # rescore: new latest score, history row, status untouched
+    leads_with_status(store, OPEN, after=last_id, limit=500)   # a page of open leads (rescore, retrain)
 
 Every function runs in its own transaction; a database out of reach raises `StoreUnavailable` (retry later: nothing
 was written). Times are UTC.
 """
 
-from serving.store.database import LeadFields, LeadStore, StoreUnavailable
-from serving.store.leads import IncomingLead, StoredLead, get_lead, ingest, record_scores, score_history
+from serving.store.database import LeadFields, LeadStore, StoreUnavailable, open_lead_store
+from serving.store.leads import (
+    IncomingLead,
+    LeadState,
+    StoredLead,
+    count_with_status,
+    get_lead,
+    ingest,
+    known_ids,
+    leads_with_status,
+    record_scores,
+    score_history,
+)
 from serving.store.outcomes import (
     FINAL,
     OPEN,
@@ -28,14 +41,16 @@ from serving.store.outcomes import (
     RecordedOutcome,
     TransitionRefused,
     outcome_events,
+    outcome_reasons,
     record_outcome,
 )
 from serving.store.queue import BadCursor, QueueFilters, QueueItem, QueuePage, Sla, queue, queue_item_dict
 from serving.store.report import SourceQuality, report_csv, source_report
-from serving.store.tables import Lead, Outcome, Score
+from serving.store.tables import ID_LENGTH, Lead, Outcome, Score
 
 __all__ = [
     "FINAL",
+    "ID_LENGTH",
     "OPEN",
     "OUTCOMES",
     "TRANSITIONS",
@@ -46,6 +61,7 @@ __all__ = [
     "Lead",
     "LeadFields",
     "LeadNotFound",
+    "LeadState",
     "LeadStore",
     "Outcome",
     "OutcomeIn",
@@ -59,9 +75,14 @@ __all__ = [
     "StoreUnavailable",
     "StoredLead",
     "TransitionRefused",
+    "count_with_status",
     "get_lead",
     "ingest",
+    "known_ids",
+    "leads_with_status",
+    "open_lead_store",
     "outcome_events",
+    "outcome_reasons",
     "queue",
     "queue_item_dict",
     "record_outcome",

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -15,6 +15,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from serving.store import migrate
+
+if TYPE_CHECKING:
+    from serving.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +111,12 @@ class LeadStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def open_lead_store(settings: Settings) -> LeadStore:
+    """The lead store the service's settings name (nothing is connected until first use): the API and the command
+    line open it the same way."""
+    fields = LeadFields(
+        source=settings.source_field, campaign=settings.campaign_field, owner=settings.owner_field
+    )
+    return LeadStore(settings.database_url, fields, connect_timeout=settings.database_connect_timeout)

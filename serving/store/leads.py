@@ -1,13 +1,14 @@
-"""Ingest leads: upsert on the lead id, keep the latest score on the lead, append every score to its history."""
+"""Leads: ingest (upsert on the lead id, latest score on the lead, every score in its history), rescore, and reads by
+id and by status."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from serving.store.clock import as_utc, utcnow
@@ -15,6 +16,7 @@ from serving.store.database import LeadFields, LeadStore
 from serving.store.tables import ID_LENGTH, Lead, Score
 
 NEW = "new"
+IDS_PER_QUERY = 500  # lead ids in one IN (...) list: far below every backend's limit on bound parameters
 
 
 @dataclass(frozen=True)
@@ -157,3 +159,61 @@ def score_history(store: LeadStore, lead_id: str) -> list[Score]:
     """Every score a lead was given, oldest first."""
     with store.transaction() as session:
         return list(session.scalars(select(Score).where(Score.lead_id == lead_id).order_by(Score.id)))
+
+
+def known_ids(store: LeadStore, lead_ids: Sequence[str]) -> set[str]:
+    """Which of these lead ids are stored."""
+    known: set[str] = set()
+    with store.transaction() as session:
+        for start in range(0, len(lead_ids), IDS_PER_QUERY):
+            part = lead_ids[start : start + IDS_PER_QUERY]
+            known.update(session.scalars(select(Lead.lead_id).where(Lead.lead_id.in_(part))))
+    return known
+
+
+@dataclass(frozen=True, slots=True)
+class LeadState:
+    """A stored lead as the batch commands read it: its payload as received, its status and latest grade."""
+
+    lead_id: str
+    payload: dict[str, Any]
+    status: str
+    status_at: datetime  # when the status was set (the arrival for a new lead)
+    created_at: datetime
+    grade: str
+
+
+def leads_with_status(
+    store: LeadStore,
+    statuses: Collection[str],
+    *,
+    since: datetime | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[LeadState]:
+    """Leads whose status is one of `statuses`, in lead-id order, read in one transaction.
+
+    `since` keeps those whose status was set at or after it; `after` and `limit` read a page (the leads whose id
+    sorts after `after`, at most `limit` of them), so a long job walks the store without holding a transaction open.
+    """
+    query = select(
+        Lead.lead_id, Lead.payload, Lead.status, Lead.status_at, Lead.created_at, Lead.grade
+    ).where(Lead.status.in_(list(statuses)))
+    if since is not None:
+        query = query.where(Lead.status_at >= as_utc(since))
+    if after is not None:
+        query = query.where(Lead.lead_id > after)
+    query = query.order_by(Lead.lead_id).limit(limit)
+    with store.transaction() as session:
+        rows = session.execute(query).all()
+    return [
+        LeadState(lead_id, payload, status, as_utc(status_at), as_utc(created_at), grade)
+        for lead_id, payload, status, status_at, created_at, grade in rows
+    ]
+
+
+def count_with_status(store: LeadStore, statuses: Collection[str]) -> int:
+    """How many leads have one of `statuses`."""
+    query = select(func.count()).select_from(Lead).where(Lead.status.in_(list(statuses)))
+    with store.transaction() as session:
+        return session.scalar(query) or 0

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from serving.store.clock import as_utc, utcnow
 from serving.store.database import LeadStore
+from serving.store.leads import IDS_PER_QUERY
 from serving.store.tables import ID_LENGTH, Lead, Outcome
 
 OUTCOMES = ("accepted", "rejected", "won", "lost")
@@ -194,3 +195,16 @@ def outcome_events(store: LeadStore, lead_id: str) -> list[RecordedOutcome]:
     with store.transaction() as session:
         rows = session.scalars(select(Outcome).where(Outcome.lead_id == lead_id).order_by(Outcome.id))
         return [_recorded(row, replayed=False) for row in rows]
+
+
+def outcome_reasons(store: LeadStore, lead_ids: Sequence[str]) -> dict[tuple[str, str], str | None]:
+    """The outcomes these leads have, as (lead id, outcome) -> reason (a lead takes each outcome at most once)."""
+    reasons: dict[tuple[str, str], str | None] = {}
+    with store.transaction() as session:
+        for start in range(0, len(lead_ids), IDS_PER_QUERY):
+            part = lead_ids[start : start + IDS_PER_QUERY]
+            query = select(Outcome.lead_id, Outcome.outcome, Outcome.reason).where(Outcome.lead_id.in_(part))
+            reasons.update(
+                ((lead_id, outcome), reason) for lead_id, outcome, reason in session.execute(query)
+            )
+    return reasons

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -228,3 +229,29 @@ def test_if_changed_leaves_an_unchanged_champion_alone(mlflow_home: Path, files)
     )
     assert changed.exit_code == 0, changed.output
     assert "unchanged" not in changed.stdout and "models:/same/2" in changed.stdout
+
+
+def test_the_mlproject_train_entry_point_maps_onto_the_flags_and_the_logged_params(
+    mlflow_home: Path, files: tuple[Path, Path]
+) -> None:
+    from mlflow.projects._project_spec import load_project
+
+    data, schema = files
+    project = load_project(str(Path(__file__).parents[2]))
+    params = {
+        "data": str(data),
+        "schema": str(schema),
+        "model_name": "mlproject-train",
+        "holdout_fraction": 0.25,
+        "folds": 2,
+        "budget_seconds": 2.5,
+        "max_trials": 1,
+    }
+    args = shlex.split(project.get_entry_point("train").compute_command(params, storage_dir=""))
+    assert args[:2] == ["leadscore", "train"]
+    result = runner.invoke(app, args[1:])
+    assert result.exit_code == 0, result.output
+    version = MlflowClient().get_model_version_by_alias("mlproject-train", "champion")
+    logged = MlflowClient().get_run(version.run_id).data.params
+    expected = {"holdout_fraction": "0.25", "folds": "2", "budget_seconds": "2.5", "max_trials": "1"}
+    assert {k: logged[k] for k in expected} == expected

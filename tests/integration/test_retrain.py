@@ -180,3 +180,14 @@ def test_the_mlproject_entry_point_maps_onto_the_flags(
     args = shlex.split(command)
     assert args[:2] == ["leadscore", "retrain"]
     one_line_error(runner.invoke(app, args[1:]), "need at least 100000")
+
+
+def test_a_fractional_search_budget_is_used_as_given(
+    champion: tuple[SyntheticFiles, TrainOutcome], sqlite_store: LeadStore
+) -> None:
+    files, _ = champion
+    result = retrain(sqlite_store.url, files.schema, "--min-outcomes", "100", "--budget-seconds", "2.5")
+    assert result.exit_code == 0, result.output
+    client = MlflowClient()
+    version = client.get_model_version_by_alias(MODEL, "challenger")
+    assert client.get_run(version.run_id).data.params["budget_seconds"] == "2.5"
