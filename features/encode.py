@@ -50,17 +50,35 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
         """The float64 matrix from cleaned columns in model order (features/clean.py): numbers as they are,
         categories as codes."""
         rows = len(columns[0]) if columns else 0
-        out = np.empty((rows, len(columns)), dtype=np.float64)
         codes = self.codes_
-        for j, (column, values) in enumerate(zip(self.feature_names_in_.tolist(), columns, strict=True)):
+        names = self.feature_names_in_.tolist()
+        if rows <= FEW:  # a lead or a few: Python values, one array at the end
+            few = [
+                self._few(codes[c], v) if c in codes else v.tolist()
+                for c, v in zip(names, columns, strict=True)
+            ]
+            return np.array(few, dtype=np.float64).reshape(len(columns), rows).T.copy()
+        out = np.empty((rows, len(columns)), dtype=np.float64)
+        for j, (column, values) in enumerate(zip(names, columns, strict=True)):
             out[:, j] = self._codes(column, values) if column in codes else values
         return out
+
+    @staticmethod
+    def _few(codes: dict[str, float], values: np.ndarray) -> list[float]:
+        """A few categories as codes, one by one, as `_codes` finds them."""
+        other = float(len(codes))
+        return [
+            codes.get(v, other)
+            if type(v) is str
+            else np.nan
+            if v is None or pd.isna(v)
+            else codes.get(str(v), other)
+            for v in values.tolist()
+        ]
 
     def _codes(self, column: str, values: np.ndarray) -> np.ndarray:
         """Each distinct value looked up once (columns repeat few values); missing stays NaN."""
         codes, other = self.codes_[column], self.other_code(column)
-        if len(values) <= FEW and all(v is None or type(v) is str for v in values):  # a lead or a few
-            return np.array([np.nan if v is None else codes.get(v, other) for v in values], dtype=np.float64)
         if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
             series = pd.Series(values, dtype=object)
             values = series.where(series.isna(), series.astype(str)).to_numpy()

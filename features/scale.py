@@ -15,6 +15,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_GRADE_CUTS = {"A": 90.0, "B": 70.0, "C": 40.0}
+_BY_CUTS_PASSED = np.array(["D", "C", "B", "A"])
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ class ScoreScale:
         return np.rint(100.0 * share).astype(np.int64)
 
     def grade(self, scores: np.ndarray) -> np.ndarray:
+        """The grade of each score: A from the A cut up, then B, C, and D below the C cut."""
         cuts = self.grade_cuts
-        return np.select(
-            [scores >= cuts["A"], scores >= cuts["B"], scores >= cuts["C"]], ["A", "B", "C"], "D"
-        )
+        below = np.searchsorted([cuts["C"], cuts["B"], cuts["A"]], scores, side="right")  # cuts passed, 0-3
+        return _BY_CUTS_PASSED[below]
 
     def probability_cuts(self) -> dict[str, float]:
         """The probability at which each grade starts, for people reading thresholds in probability terms."""

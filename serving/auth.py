@@ -3,9 +3,7 @@
 Roles: `score` (marketing automation: scoring and ingest), `sales` (queue, outcomes, queue page), `admin` (reports,
 reload, metrics, keys). `admin` may call everything; `sales` does not imply `score` and `score` does not imply
 `sales`, so the key built into a marketing tool cannot read the sales pipeline and a rep's key cannot inject leads.
-A route takes one dependency: `dependencies=[requires("sales")]`, or a parameter typed `SalesCaller`. The scoring hot
-path calls `authorize(request, SCORE)` itself (FastAPI's dependency machinery cost ~50 us a request, the check ~10 us)
-and declares it with `openapi_extra=GUARDED`.
+A route takes one dependency: `dependencies=[requires("sales")]`, or a parameter typed `SalesCaller`.
 With no keys file configured auth is off, and the app refuses to listen beyond loopback (`check_exposure`).
 """
 
@@ -139,12 +137,6 @@ class KeyCheck(SecurityBase):
 
     async def __call__(self, request: Request) -> ApiKey | None:
         return authorize(request, self.allowed)
-
-
-SCORE: frozenset[Role] = frozenset({"score"})
-GUARDED: dict[str, Any] = {
-    "security": [{"apiKey": []}]
-}  # openapi_extra of a route that calls `authorize` itself
 
 
 def requires(*roles: Role) -> Any:

@@ -1,6 +1,6 @@
 """Request dependencies as `Annotated` aliases: the model store, the metrics, the model serving this request.
 
-All `async`: FastAPI runs plain `def` dependencies in its thread pool, a hand-off that cost more than scoring.
+All `async`: FastAPI runs plain `def` dependencies in its thread pool, a hand-off that costs more than scoring a lead.
 """
 
 from __future__ import annotations
@@ -36,16 +36,6 @@ async def current_model(store: Annotated[ModelStore, Depends(get_store)]) -> Loa
     if loaded is None:
         raise HTTPException(status_code=503, detail=no_model_detail(store))
     return loaded
-
-
-def scoring_context(request: Request) -> tuple[LoadedModel, Settings, Metrics]:
-    """What a scoring route needs, read without FastAPI's dependency machinery (the hot path: that machinery cost
-    more per request than validating and encoding a lead); raises the same 503 as `current_model`."""
-    state = request.app.state
-    loaded: LoadedModel | None = state.store.current
-    if loaded is None:
-        raise HTTPException(status_code=503, detail=no_model_detail(state.store))
-    return loaded, state.settings, state.metrics
 
 
 async def get_lead_store(request: Request) -> LeadStore:

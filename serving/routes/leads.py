@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving.auth import requires
-from serving.deps import LeadStoreDep, SettingsDep, scoring_context
+from serving.deps import LeadStoreDep, MetricsDep, ModelDep, SettingsDep
 from serving.lead_responses import OutcomeBody, OutcomeOut, StoredBatch, StoredLeadScore
 from serving.requests import InvalidRequest, RequestModels, parse_body
 from serving.responses import Problem, RequestErrors
@@ -105,13 +105,14 @@ def _lead_ids(ids: list[Any], id_column: str, batch: bool) -> list[str]:
     openapi_extra=INGEST_BODY,
     dependencies=[requires("score")],
 )
-async def ingest_leads(request: Request, lead_store: LeadStoreDep) -> JSONResponse:
+async def ingest_leads(
+    request: Request, lead_store: LeadStoreDep, loaded: ModelDep, settings: SettingsDep, metrics: MetricsDep
+) -> JSONResponse:
     """Score one lead (the body is the lead) or a batch ({"leads": [...]}) with the champion and store them.
 
     Idempotent on the lead id: a lead sent again is updated (never duplicated) and its new score added to its
     history. Answers only once everything is committed; on a 503 nothing was stored and the request can be retried.
     """
-    loaded, settings, metrics = scoring_context(request)
     body = await request.body()
     models = loaded.requests
     batch, leads, payloads = _read(models, body)
