@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import mlflow
@@ -70,6 +71,12 @@ class LoadedModel:
     @property
     def version(self) -> str:
         return self.target.version
+
+    @cached_property
+    def signature_kinds(self) -> dict[str, str]:
+        """The pyfunc signature's type per input column ("double", "string"), for /invocations' plain JSON."""
+        schema = self.pyfunc.metadata.get_input_schema()
+        return {} if schema is None else {c.name: c.type.name for c in schema.inputs}
 
 
 def _first_line(error: BaseException) -> str:

@@ -6,12 +6,8 @@ its columns into the API's answers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import BAD_REQUEST
 
 from features.groups import GROUPS
 
@@ -64,36 +60,3 @@ def score_leads(
         }
         for lead_id, probability, score, grade, reasons, fit, engagement, unseen in rows
     ]
-
-
-def invocations(loaded: LoadedModel, body: bytes, content_type: str | None) -> tuple[int, str, str]:
-    """MLflow's scoring protocol, answered by MLflow's own parser and the pyfunc: (status, body, media type).
-
-    The same function `mlflow models serve` runs, so every input format and answer matches; errors lose only the
-    server-side stack trace.
-    """
-    from mlflow.pyfunc import scoring_server
-
-    if not content_type:
-        return (
-            415,
-            "Set a Content-Type: application/json, text/csv or application/vnd.apache.parquet",
-            "text/plain",
-        )
-    schema = loaded.pyfunc.metadata.get_input_schema()
-    try:
-        result = scoring_server.invocations(body, content_type, loaded.pyfunc, schema)
-    except MlflowException as error:
-        return error.get_http_status_code(), _without_trace(error), "application/json"
-    except Exception as error:  # MLflow's server answers these as bad requests too
-        wrapped = MlflowException(
-            f"Failed to score the input: {str(error).splitlines()[0][:300]}", error_code=BAD_REQUEST
-        )
-        return 400, _without_trace(wrapped), "application/json"
-    return result.status, result.response, result.mimetype
-
-
-def _without_trace(error: MlflowException) -> str:
-    payload = json.loads(error.serialize_as_json())
-    payload.pop("stack_trace", None)
-    return json.dumps(payload)

@@ -8,8 +8,8 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.auth import requires
 from serving.deps import ModelDep, StoreDep
+from serving.invocations import invocations as answer
 from serving.responses import Problem
-from serving.scoring import invocations as answer
 
 router = APIRouter(tags=["mlflow"])
 

@@ -9,9 +9,11 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 from fastapi.testclient import TestClient
 
 from features.clean import as_signature_types
+from serving import invocations
 from training.batch import score_file
 
 URI = "models:/serving-leads@champion"
@@ -79,3 +81,45 @@ def test_api_sub_scores_are_the_batch_sub_scores(
     for group in ("fit", "engagement"):
         for part in ("probability", "score", "impact"):
             assert by_cli[f"{group}_{part}"].tolist() == [s[group][part] for s in by_api], (group, part)
+
+
+def test_invocations_answers_typed_json_itself_byte_for_byte_as_mlflow_does(
+    client: TestClient, leads: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain typed records skip MLflow's parser and schema enforcement; the answer's bytes are MLflow's own."""
+    loaded = client.app.state.store.current  # type: ignore[attr-defined]
+    typed = as_signature_types(leads.sample(40, random_state=3), loaded.model.schema)
+    records = json.loads(typed.to_json(orient="records"))
+    split = json.loads(typed.to_json(orient="split", index=False))
+    plain = {
+        "records": {"dataframe_records": records},
+        "split": {"dataframe_split": split},
+        "integers and nulls": {
+            "dataframe_records": [{**r, "page_views": 3, "email_opens": None} for r in records]
+        },
+        "a column left out": {
+            "dataframe_records": [{k: v for k, v in r.items() if k != "industry"} for r in records]
+        },
+    }
+    mlflow_only = {  # MLflow converts or refuses these: its own path answers
+        "null id": {"dataframe_records": [{**r, "lead_id": None} for r in records]},
+        "unknown field": {"dataframe_records": [{**r, "zzz": 1} for r in records]},
+        "boolean number": {"dataframe_records": [{**r, "page_views": True} for r in records]},
+        "instances": {"instances": records},
+    }
+    through_mlflow = invocations._through_mlflow
+    calls: list[bytes] = []
+
+    def counted(loaded: Any, body: bytes, content_type: str) -> tuple[int, str, str]:
+        calls.append(body)
+        return through_mlflow(loaded, body, content_type)
+
+    monkeypatch.setattr(invocations, "_through_mlflow", counted)
+    for cases, expect_mlflow in ((plain, False), (mlflow_only, True)):
+        for name, payload in cases.items():
+            body = json.dumps(payload).encode()
+            calls.clear()
+            got = client.post("/invocations", content=body, headers={"content-type": "application/json"})
+            status, text, _ = through_mlflow(loaded, body, "application/json")
+            assert (got.status_code, got.text) == (status, text), name
+            assert bool(calls) == expect_mlflow, name
