@@ -69,7 +69,7 @@ def load_model(settings: Settings) -> LoadedModel:
         first = str(getattr(error, "message", None) or error).strip().splitlines()[0]
         raise LoopError(f"--model: cannot resolve {settings.model_uri}: {first}") from None
     try:
-        return load(target, settings.max_batch, settings.max_text_length, one_row=False)  # batches only
+        return load(target, settings.max_batch, settings.max_text_length, prepare=False)  # batches only
     except ModelRefused as error:
         raise LoopError(str(error)) from None
 

@@ -97,11 +97,11 @@ def load(
     max_batch: int,
     max_text: int = MAX_TEXT,
     cache: ModelCache | None = None,
-    one_row: bool = True,
+    prepare: bool = True,
 ) -> LoadedModel:
     """Load a version and prove the fast path scores its input example exactly as the pyfunc does.
 
-    `one_row=False` (batch-only callers) leaves the scorer's lookup tables to the first big batch (building them
+    `prepare=False` (batch-only callers) leaves the scorer's lookup tables to the first big batch (building them
     ahead takes seconds for a big model).
 
     With a cache, a registered version is loaded from its local copy (downloaded first when missing) and, once
@@ -124,7 +124,7 @@ def load(
             requests=request_models(model.schema, max_batch, max_text),
             loaded_at=datetime.now(UTC),
         )
-        if one_row:
+        if prepare:
             model.prepare()
         verify(loaded)
     except ModelRefused:

@@ -12,6 +12,7 @@ from serving.invocations import invocations as answer
 from serving.responses import Problem
 
 router = APIRouter(tags=["mlflow"])
+INLINE_BYTES = 8192
 
 FORMATS = {
     "application/json": {
@@ -53,9 +54,13 @@ MLFLOW_ERROR = {
 async def invocations(request: Request, loaded: ModelDep) -> Response:
     """Score leads sent as `mlflow models serve` takes them; answers exactly as it does."""
     body = await request.body()
-    status, content, media_type = await run_in_threadpool(
-        answer, loaded, body, request.headers.get("content-type")
-    )
+    content_type = request.headers.get("content-type")
+    if (
+        len(body) <= INLINE_BYTES
+    ):  # a lead or a few: on the event loop, where a thread hand-off would cost more
+        status, content, media_type = answer(loaded, body, content_type)
+    else:
+        status, content, media_type = await run_in_threadpool(answer, loaded, body, content_type)
     return Response(content=content, status_code=status, media_type=media_type)
 
 
