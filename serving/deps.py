@@ -5,6 +5,7 @@ All `async`: FastAPI runs plain `def` dependencies in its thread pool, a hand-of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -38,6 +39,24 @@ async def current_model(store: Annotated[ModelStore, Depends(get_store)]) -> Loa
     return loaded
 
 
+@dataclass(frozen=True)
+class Scoring:
+    """What a scoring route needs: the model at the start of the request, the settings, the metrics."""
+
+    loaded: LoadedModel
+    settings: Settings
+    metrics: Metrics
+
+
+async def scoring(request: Request) -> Scoring:
+    """One dependency for the scoring routes' three (each dependency costs the hot path ~15 us); 503 with no model."""
+    state = request.app.state
+    loaded: LoadedModel | None = state.store.current
+    if loaded is None:
+        raise HTTPException(status_code=503, detail=no_model_detail(state.store))
+    return Scoring(loaded, state.settings, state.metrics)
+
+
 async def get_lead_store(request: Request) -> LeadStore:
     """The lead store (leads, scores, outcomes); its functions block, so routes call them in a thread."""
     lead_store: LeadStore = request.app.state.lead_store
@@ -54,3 +73,4 @@ LeadStoreDep = Annotated[LeadStore, Depends(get_lead_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ModelDep = Annotated[LoadedModel, Depends(current_model)]
+ScoringDep = Annotated[Scoring, Depends(scoring)]

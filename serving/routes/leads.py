@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving.auth import requires
-from serving.deps import LeadStoreDep, MetricsDep, ModelDep, SettingsDep
+from serving.deps import LeadStoreDep, ScoringDep, SettingsDep
 from serving.lead_responses import OutcomeBody, OutcomeOut, StoredBatch, StoredLeadScore
 from serving.requests import InvalidRequest, RequestModels, parse_body
 from serving.responses import Problem, RequestErrors
@@ -105,14 +105,13 @@ def _lead_ids(ids: list[Any], id_column: str, batch: bool) -> list[str]:
     openapi_extra=INGEST_BODY,
     dependencies=[requires("score")],
 )
-async def ingest_leads(
-    request: Request, lead_store: LeadStoreDep, loaded: ModelDep, settings: SettingsDep, metrics: MetricsDep
-) -> JSONResponse:
+async def ingest_leads(request: Request, lead_store: LeadStoreDep, scoring: ScoringDep) -> JSONResponse:
     """Score one lead (the body is the lead) or a batch ({"leads": [...]}) with the champion and store them.
 
     Idempotent on the lead id: a lead sent again is updated (never duplicated) and its new score added to its
     history. Answers only once everything is committed; on a 503 nothing was stored and the request can be retried.
     """
+    loaded, settings, metrics = scoring.loaded, scoring.settings, scoring.metrics
     body = await request.body()
     models = loaded.requests
     batch, leads, payloads = _read(models, body)

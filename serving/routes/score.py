@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from serving.auth import ScoreCaller
-from serving.deps import MetricsDep, ModelDep, SettingsDep
+from serving.deps import ScoringDep
 from serving.requests import parse_batch, parse_body
 from serving.responses import BatchScores, JSONBytes, LeadScore, Problem, RequestErrors
 from serving.scoring import score_leads
@@ -41,14 +41,10 @@ def _body(component: str) -> dict[str, Any]:
 
 @router.post("/score", response_model=LeadScore, responses=ERRORS, openapi_extra=_body("Lead"))
 async def score_one(
-    request: Request,
-    caller: ScoreCaller,
-    loaded: ModelDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
-    reasons: Reasons = True,
+    request: Request, caller: ScoreCaller, scoring: ScoringDep, reasons: Reasons = True
 ) -> JSONBytes:
     """Score one lead; fields the model does not know are ignored, missing fields count as missing values."""
+    loaded, settings, metrics = scoring.loaded, scoring.settings, scoring.metrics
     models = loaded.requests
     leads = [models.as_dict(parse_body(models, models.lead, await request.body()))]
     # one lead takes well under a millisecond: scored on the event loop, where a thread hand-off would cost more
@@ -61,14 +57,10 @@ async def score_one(
 
 @router.post("/score/batch", response_model=BatchScores, responses=ERRORS, openapi_extra=_body("LeadBatch"))
 async def score_batch(
-    request: Request,
-    caller: ScoreCaller,
-    loaded: ModelDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
-    reasons: Reasons = True,
+    request: Request, caller: ScoreCaller, scoring: ScoringDep, reasons: Reasons = True
 ) -> JSONBytes:
     """Score many leads in one request, in order."""
+    loaded, settings, metrics = scoring.loaded, scoring.settings, scoring.metrics
     leads = parse_batch(loaded.requests, await request.body())
     # a large batch takes a while: off the event loop, so other requests (and probes) keep flowing
     scored = await run_in_threadpool(
