@@ -51,7 +51,10 @@ def with_placeholders(model: LeadModel, na_values: frozenset[str] | None) -> Lea
     """The same model as if its schema listed other na_values (none: typed numbers skip the text rules)."""
     if na_values is None:
         return model
-    other = copy.deepcopy(model)
+    # Only the cleaning step differs: the scorer is shared, so its one-row tables (seconds to build, and dropped by
+    # a deep copy) are built once for every variant.
+    other = copy.copy(model)
+    other.preprocessor = copy.deepcopy(model.preprocessor)
     other.preprocessor.named_steps["clean"].na_values_ = na_values
     return other
 
