@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,3 +40,19 @@ def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LEADSCORE_MODEL_CACHE_DIR", str(cache))
         yield cache
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `--dist loadfile`, the files under tests/e2e/ go to one worker as one unit: they share the model, the
+    server processes and the browser that worker starts (each costs seconds of CPU), instead of each worker
+    starting its own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class E2ETogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/e2e/" if nodeid.startswith("tests/e2e/") else super()._split_scope(nodeid)
+
+    return E2ETogether(config, log)
