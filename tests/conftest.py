@@ -42,17 +42,28 @@ def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield cache
 
 
+# Folders whose conftest.py trains a model (or starts servers) for the whole session. Under `--dist loadfile` each
+# goes to one worker as one unit, which makes it once; split across workers, every worker would make its own.
+SESSION_FOLDERS = ("tests/e2e/", "tests/integration/serving/", "tests/unit/serving/")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With `--dist loadfile`, the files under tests/e2e/ go to one worker as one unit: they share the model, the
-    server processes and the browser that worker starts (each costs seconds of CPU), instead of each worker
-    starting its own."""
+    """`--dist loadfile`, with each of SESSION_FOLDERS as one unit of work."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
-    class E2ETogether(LoadFileScheduling):
+    class SessionFoldersTogether(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "tests/e2e/" if nodeid.startswith("tests/e2e/") else super()._split_scope(nodeid)
+            folder = next((f for f in SESSION_FOLDERS if nodeid.startswith(f)), None)
+            return folder or super()._split_scope(nodeid)
 
-    return E2ETogether(config, log)
+    return SessionFoldersTogether(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a `slow` test first: with `--no-loadscope-reorder` xdist hands out work in this order, so the
+    long files start early and the short ones even out the end (the order within a file is kept)."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)

@@ -17,6 +17,7 @@ from training.synthetic import SyntheticFiles, write_synthetic
 from training.train import TrainOutcome, train
 
 MODEL = "gate-leads"
+pytestmark = pytest.mark.slow  # four trainings
 
 
 @pytest.fixture(scope="module")

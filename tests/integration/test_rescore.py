@@ -24,6 +24,7 @@ from training.train import TrainOutcome
 MODEL = "rescore-leads"
 REASONS = ["spam", "no budget"]
 runner = CliRunner()
+pytestmark = pytest.mark.slow  # two trainings, then both backends
 
 
 @pytest.fixture(scope="module")
