@@ -33,6 +33,15 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     return write_synthetic(tmp_path_factory.mktemp("synthetic"), rows=20_000, seed=7)
 
 
+@pytest.fixture(scope="session")
+def small_model(mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """`small_models.train_small` once per session (seed 31, as "small-leads"); tests register it under their own
+    name with `small_models.registered_as`."""
+    from small_models import train_small
+
+    return train_small(tmp_path_factory.mktemp("small-model"), "small-leads", seed=31)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Servers and apps started by tests keep their local model copies here, never in the home directory."""
