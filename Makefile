@@ -83,7 +83,7 @@ typecheck: $(BIN)/.installed-dev ## mypy on the packages
 	$(BIN)/mypy
 
 test: dev lint typecheck ## Install what the tests need (make dev), lint, type-check, run every test (two workers) and list the slowest 15
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 unit: $(BIN)/.installed-dev ## Fast unit tests only
 	$(BIN)/pytest -q tests/unit

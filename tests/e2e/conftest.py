@@ -59,7 +59,7 @@ def e2e_leads(e2e_data) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     return [{**row, "owner": OWNERS[i % len(OWNERS)]} for i, row in enumerate(rows)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A keys file with one key per role; returns the file and the keys by role."""
     path = tmp_path_factory.mktemp("e2e-keys") / "keys.json"
@@ -71,12 +71,13 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/leadscore"  # the discard port: nothing listens there
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def servers(
     e2e_model: str, keys: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Server]]:
-    """Three services started side by side: API keys off (loopback only); API keys on (the test's own calls use
-    the admin key); and one whose lead store is unreachable (scoring works, the store routes answer 503)."""
+    """Three services started side by side, once for every e2e file: API keys off (loopback only); API keys on
+    (the test's own calls use the admin key; the docs pages are served by it); and one whose lead store is
+    unreachable (scoring works, the store routes answer 503)."""
     path, by_role = keys
     admin = {"Authorization": f"Bearer {by_role['admin']}"}
     settings = {
@@ -95,17 +96,17 @@ def servers(
             stop(server)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def open_server(servers: dict[str, Server]) -> Server:
     return servers["open"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def guarded_server(servers: dict[str, Server]) -> Server:
     return servers["guarded"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def down_server(servers: dict[str, Server]) -> Server:
     return servers["down"]
 

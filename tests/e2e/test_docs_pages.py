@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_server import Server, launch, stop, wait_ready
+from e2e_server import Server
 from playwright.sync_api import Browser, Page, Playwright, Route, expect
 
 CHROMIUM = Path(os.environ.get("LEADSCORE_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -34,19 +34,6 @@ WATCH = (
 
 
 @pytest.fixture(scope="module")
-def docs_server(
-    e2e_model: str, keys: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """A service with API keys on, as it must be anywhere beyond loopback (the docs stay open)."""
-    server = launch(tmp_path_factory.mktemp("e2e-docs"), e2e_model, {"LEADSCORE_KEYS_FILE": str(keys[0])}, {})
-    try:
-        wait_ready([server])
-        yield server
-    finally:
-        stop(server)
-
-
-@pytest.fixture(scope="module")
 def named_browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless chromium, resolving HOST to loopback and nothing else differently."""
     if not CHROMIUM.exists():
@@ -61,10 +48,11 @@ def named_browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def offline(named_browser: Browser, docs_server: Server) -> Iterator[tuple[Page, str, list[str]]]:
-    """A page, the service's address under HOST, and the outside requests tried; any console error, script
-    error or refused load (CSP) fails the test."""
-    base = f"http://{HOST}:{urlsplit(docs_server.base).port}"
+def offline(named_browser: Browser, guarded_server: Server) -> Iterator[tuple[Page, str, list[str]]]:
+    """A page on the service with API keys on, as it must be anywhere beyond loopback (the docs stay open): the
+    service's address under HOST, and the outside requests tried; any console error, script error or refused
+    load (CSP) fails the test."""
+    base = f"http://{HOST}:{urlsplit(guarded_server.base).port}"
     context = named_browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(15_000)
     outside: list[str] = []

@@ -9,7 +9,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from small_models import train_small
+from small_models import registered_as
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -26,8 +26,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def champion(mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainOutcome:
-    return train_small(tmp_path_factory.mktemp("ingest-train"), MODEL, seed=21)[1]
+def champion(small_model) -> TrainOutcome:  # type: ignore[no-untyped-def]
+    return registered_as(small_model[1], MODEL)
 
 
 @pytest.fixture(scope="module")

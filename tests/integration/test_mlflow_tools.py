@@ -38,6 +38,7 @@ def _post(url: str, body: dict) -> dict:  # type: ignore[type-arg]
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_mlflow_run_main_then_models_serve(mlflow_home: Path, tmp_path: Path) -> None:
     """`mlflow run . -e main` generates and trains; `mlflow models serve` then answers like the pyfunc does."""
     # As with an activated virtual environment: MLflow finds `leadscore` and `uvicorn` on the PATH.

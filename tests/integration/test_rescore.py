@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from small_models import train_small
+from small_models import registered_as, train_small
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -24,17 +23,14 @@ from training.train import TrainOutcome
 MODEL = "rescore-leads"
 REASONS = ["spam", "no budget"]
 runner = CliRunner()
+pytestmark = pytest.mark.slow  # two trainings, then both backends
 
 
 @pytest.fixture(scope="module")
-def versions(
-    mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[TrainOutcome, TrainOutcome]:
-    """Two different models: version 1 trained on one synthetic draw, version 2 on another."""
-    out = []
-    for seed in (31, 32):
-        out.append(train_small(tmp_path_factory.mktemp(f"rescore-{seed}"), MODEL, seed=seed)[1])
-    return out[0], out[1]
+def versions(small_model, tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainOutcome, TrainOutcome]:  # type: ignore[no-untyped-def]
+    """Two different models: version 1 trained on one synthetic draw (seed 31), version 2 on another."""
+    first = registered_as(small_model[1], MODEL)
+    return first, train_small(tmp_path_factory.mktemp("rescore-32"), MODEL, seed=32)[1]
 
 
 @pytest.fixture(scope="module")

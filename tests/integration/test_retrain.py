@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from lead_store_fixtures import PostgresDatabases
 from mlflow.tracking import MlflowClient
-from small_models import train_small
+from small_models import registered_as
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -33,10 +33,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def champion(
-    mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[SyntheticFiles, TrainOutcome]:
-    return train_small(tmp_path_factory.mktemp("retrain-train"), MODEL, seed=41)
+def champion(small_model) -> tuple[SyntheticFiles, TrainOutcome]:  # type: ignore[no-untyped-def]
+    files, trained = small_model
+    return files, registered_as(trained, MODEL)
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +118,9 @@ def test_retrain_from_postgresql_logs_lineage_without_credentials(
     truth = expected.set_index("lead_id")["status"].eq("won").astype(int)
     pd.testing.assert_series_equal(labels.sort_index(), truth.sort_index(), check_names=False)
 
-    champion_now = client.get_model_version_by_alias(MODEL, CHAMPION).version
+    champion_now = str(client.get_model_version_by_alias(MODEL, CHAMPION).version)  # MLflow gives an int
     promoted = tags["promoted"] == "True"
-    assert champion_now == (version.version if promoted else first.registered.version)
+    assert champion_now == (str(version.version) if promoted else first.registered.version)
     assert ("promoted to @champion" if promoted else "not promoted") in result.stdout
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from small_models import train_small
+from small_models import registered_as
 from typer.testing import CliRunner
 
 from leadscore.cli import app
@@ -20,8 +20,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def champion(mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainOutcome:
-    return train_small(tmp_path_factory.mktemp("score-train"), MODEL, seed=31)[1]
+def champion(small_model) -> TrainOutcome:  # type: ignore[no-untyped-def]
+    return registered_as(small_model[1], MODEL)
 
 
 @pytest.fixture(scope="module")

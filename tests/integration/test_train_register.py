@@ -21,6 +21,7 @@ from training.train import TrainOutcome, train
 MODEL = "synthetic-leads"
 # Defaults only (no search beyond each family's first trial): the same data then gives the same model every time.
 FIXED = {"max_trials": 1}
+pytestmark = pytest.mark.slow  # four trainings on 20,000 leads or fewer
 
 
 @pytest.fixture(scope="module")

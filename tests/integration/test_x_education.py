@@ -35,7 +35,7 @@ def test_trains_a_useful_calibrated_model_without_leaky_columns(mlflow_home: Pat
             data=X_EDUCATION,
             schema_path=X_EDUCATION_SCHEMA,
             model_name="x-education",
-            max_trials=4,  # the defaults of each family come first; bench/quality.py measures the full search
+            max_trials=2,  # a short search (the defaults of each family first); bench/quality.py measures the full one
             progress=False,
         )
     )

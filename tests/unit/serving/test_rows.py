@@ -51,8 +51,12 @@ def with_placeholders(model: LeadModel, na_values: frozenset[str] | None) -> Lea
     """The same model as if its schema listed other na_values (none: typed numbers skip the text rules)."""
     if na_values is None:
         return model
-    other = copy.deepcopy(model)
-    other.cleaner.na_values_ = na_values
+    # Only the cleaning step differs: the scorer is shared, so its lookup tables (seconds to build, and dropped by
+    # a deep copy) are built once for every variant.
+    other = copy.copy(model)
+    cleaner = copy.deepcopy(model.cleaner)
+    cleaner.na_values_ = na_values
+    other.__dict__["cleaner"] = cleaner  # what LeadModel.score cleans with
     return other
 
 

@@ -103,6 +103,7 @@ def test_without_a_timestamp_every_lead_counts_the_same() -> None:
     assert recency.half_life_days is None and "no timestamp" in recency.reason
 
 
+@pytest.mark.slow
 def test_under_strong_drift_the_probabilities_follow_the_newest_leads() -> None:
     frame, y, stamps = _leads(20_000, seed=2, drift="strong")
     trained = train_model(frame, y, stamps, synthetic_schema(), folds=3, max_trials=1, progress=False)
