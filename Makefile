@@ -53,7 +53,7 @@ demo: install ## Generate leads, train the champion, score a file, fill the lead
 	  $(LEADSCORE) train --data data/leads.csv --schema data/schema.yaml --if-changed && \
 	  $(LEADSCORE) score --model models:/lead-scoring@champion --data data/leads.csv --out scored.csv
 	@$(BIN)/python -c "import json, pandas as pd; lead = pd.read_csv('$(DEMO_DIR)/data/leads.csv', dtype=str, nrows=1).iloc[0].dropna().drop(['converted', 'lead_status']); json.dump(lead.to_dict(), open('$(DEMO_DIR)/lead.json', 'w'), indent=1)"
-	@$(BIN)/python -c "from training.synthetic_outcomes import write_demo_sales; write_demo_sales('$(DEMO_DIR)/data/leads.csv', '$(DEMO_DIR)/data', newest=$(DEMO_STORED), seed=0)"
+	@$(BIN)/python -c "from leadscore.synthetic_outcomes import write_demo_sales; write_demo_sales('$(DEMO_DIR)/data/leads.csv', '$(DEMO_DIR)/data', newest=$(DEMO_STORED), seed=0)"
 	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) \
 	  $(LEADSCORE) ingest --data data/recent_leads.csv --outcomes data/outcomes.csv
 	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) \

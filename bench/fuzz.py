@@ -46,8 +46,8 @@ def train_model(work: Path, rows: int) -> str:
     """Register `fuzz-leads` v1 @champion in a temporary MLflow; returns its URI."""
     import mlflow
 
+    from leadscore.synthetic import write_synthetic
     from training.config import TrainConfig
-    from training.synthetic import write_synthetic
     from training.train import train
 
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / 'mlflow.db'}"

@@ -76,8 +76,8 @@ def train_model(work: Path, rows: int) -> tuple[str, list[dict[str, Any]]]:
     import mlflow
     import pandas as pd
 
+    from leadscore.synthetic import write_synthetic
     from training.config import TrainConfig
-    from training.synthetic import write_synthetic
     from training.train import train
 
     tracking = f"sqlite:///{work / 'mlflow.db'}"

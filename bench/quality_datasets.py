@@ -17,9 +17,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from features.schema import LeadSchema, load_schema, parse_schema
+from leadscore.synthetic import write_synthetic
 from training.data import LabeledLeads, validate_leads
 from training.split import holdout_split, time_order
-from training.synthetic import write_synthetic
 from training.table_file import load_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -197,7 +197,7 @@ def synthetic(options: DataOptions, seeds: list[int], drift: str) -> Iterator[Sp
     keyword = "drift" in inspect.signature(write_synthetic).parameters
     generate = partial(write_synthetic, drift=drift) if keyword else write_synthetic
     note = (
-        "" if keyword else f"training.synthetic has no drift= yet: generated without it, not drift {drift!r}"
+        "" if keyword else f"leadscore.synthetic has no drift= yet: generated without it, not drift {drift!r}"
     )
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix="leadscore-quality-") as out:

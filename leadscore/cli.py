@@ -104,7 +104,7 @@ def generate(
     ] = "none",
 ) -> None:
     """Write a synthetic B2B lead table, its schema file and each lead's true conversion probability."""
-    from training.synthetic import write_synthetic
+    from leadscore.synthetic import write_synthetic
 
     try:
         files = write_synthetic(out, rows=rows, seed=seed, progress=True, drift=drift)

@@ -28,7 +28,7 @@ def mlflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def synthetic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A 20,000-lead synthetic table with its schema and oracle probabilities."""
-    from training.synthetic import write_synthetic
+    from leadscore.synthetic import write_synthetic
 
     return write_synthetic(tmp_path_factory.mktemp("synthetic"), rows=20_000, seed=7)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
+from leadscore.synthetic import SyntheticFiles, write_synthetic
 from training.config import TrainConfig
 from training.register import CHALLENGER, CHAMPION, Registered
-from training.synthetic import SyntheticFiles, write_synthetic
 from training.train import TrainOutcome, train
 
 

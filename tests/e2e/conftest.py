@@ -24,7 +24,7 @@ MODEL = "e2e-leads"
 @pytest.fixture(scope="session")
 def e2e_data(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A small synthetic lead table (the page tests are about the page, not model quality)."""
-    from training.synthetic import write_synthetic
+    from leadscore.synthetic import write_synthetic
 
     return write_synthetic(tmp_path_factory.mktemp("e2e-data"), rows=1500, seed=11)
 

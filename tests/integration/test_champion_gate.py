@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from leadscore.synthetic import SyntheticFiles, write_synthetic
 from training.config import TrainConfig
 from training.gate import FITTED_LEADS, lead_hashes
 from training.register import set_champion
-from training.synthetic import SyntheticFiles, write_synthetic
 from training.train import TrainOutcome, train
 
 MODEL = "gate-leads"

@@ -15,8 +15,8 @@ import pytest
 
 from features.clean import as_signature_types
 from features.schema import load_schema
+from leadscore.synthetic import write_synthetic
 from training.config import TrainConfig
-from training.synthetic import write_synthetic
 from training.train import train
 
 BURN = "import time\nend = time.time() + 600\nwhile time.time() < end:\n    pass\n"

@@ -13,10 +13,10 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from leadscore.synthetic import write_synthetic
 from training.config import TrainConfig
 from training.report import HTML_ARTIFACT, MARKDOWN_ARTIFACT, collect
 from training.report_render import to_html
-from training.synthetic import write_synthetic
 from training.train import TrainOutcome, train
 
 MODEL = "report-leads"

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from leadscore.synthetic import SyntheticFiles, write_synthetic
 from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome, score_history
 from serving.store.tables import Lead
 from training.register import set_champion
-from training.synthetic import SyntheticFiles, write_synthetic
 from training.table_file import load_table
 from training.train import TrainOutcome
 

@@ -11,7 +11,7 @@ from small_models import registered_as
 from typer.testing import CliRunner
 
 from leadscore.cli import app
-from training.synthetic import write_synthetic
+from leadscore.synthetic import write_synthetic
 from training.train import TrainOutcome
 
 MODEL = "score-leads"

@@ -18,7 +18,7 @@ MODEL = "serving-leads"
 @pytest.fixture(scope="session")
 def lead_files(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """3,000 synthetic leads, their schema and oracle (small: these tests are about serving, not quality)."""
-    from training.synthetic import write_synthetic
+    from leadscore.synthetic import write_synthetic
 
     return write_synthetic(tmp_path_factory.mktemp("serving-data"), rows=3000, seed=5)
 

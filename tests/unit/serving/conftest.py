@@ -11,7 +11,7 @@ from features.model import LeadModel
 @pytest.fixture(scope="session")
 def raw_leads(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """3,000 synthetic leads read back from CSV as `leadscore score` reads them: text, placeholders included."""
-    from training.synthetic import generate_leads
+    from leadscore.synthetic import generate_leads
     from training.table_file import load_table
 
     table, _ = generate_leads(3000, seed=11)
@@ -22,8 +22,8 @@ def raw_leads(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def lead_model(raw_leads: pd.DataFrame) -> LeadModel:
+    from leadscore.synthetic import synthetic_schema
     from training.fit import fit_model
-    from training.synthetic import synthetic_schema
 
     y = raw_leads["converted"].astype(int).to_numpy()
     stamps = pd.to_datetime(raw_leads["created_at"])

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from features.schema import LeadSchema, load_schema, parse_schema
+from leadscore.synthetic import generate_leads, synthetic_schema
 from training import drift
 from training.data import LabeledLeads, validate_leads
 from training.drift import check_drift
-from training.synthetic import generate_leads, synthetic_schema
 from training.table_file import load_table
 
 REPO = Path(__file__).resolve().parents[3]

@@ -12,8 +12,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from features.model import LeadModel
+from leadscore.synthetic import generate_leads, synthetic_schema
 from training.fit import FitResult, fit_model
-from training.synthetic import generate_leads, synthetic_schema
 
 
 def _leads(rows: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:

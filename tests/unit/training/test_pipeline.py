@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadscore.synthetic import generate_leads, synthetic_schema
 from training.candidates import LOGISTIC_DEFAULTS
 from training.crossval import kinds_of, prepare_folds
 from training.fit import build_preprocessor
 from training.pipeline import Trained, train_model
 from training.recency import choose_recency
 from training.split import cv_folds
-from training.synthetic import generate_leads, synthetic_schema
 
 NEW_SOURCE = "partner webinar"  # a lead source that only the newest leads (the holdout) come from
 

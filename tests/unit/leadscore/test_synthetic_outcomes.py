@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from leadscore.synthetic import generate_leads
+from leadscore.synthetic_outcomes import REASONS, demo_sales
 from serving.store import TRANSITIONS
-from training.synthetic import generate_leads
-from training.synthetic_outcomes import REASONS, demo_sales
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from features.schema import load_schema
-from training.synthetic import EMAIL, SyntheticFiles, generate_leads, synthetic_schema, write_synthetic
+from leadscore.synthetic import EMAIL, SyntheticFiles, generate_leads, synthetic_schema, write_synthetic
 
 ROWS = 5000
 # SHA-256 of leads.csv, schema.yaml and truth.csv for ROWS leads, seed 0, computed before the drift option existed:
