@@ -333,7 +333,7 @@ def batch_cli(work: Path, env: dict[str, str], rows: int, rounds: int) -> None:
     import numpy as np
     import pandas as pd
 
-    from training.table_file import load_table
+    from features.tables import load_table
 
     source = pd.read_csv(work / "data" / "leads.csv", dtype=str, keep_default_na=False)
     big = pd.concat([source] * -(-rows // len(source)), ignore_index=True).head(rows)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from fastapi.testclient import TestClient
 
+from features.batch import score_file
 from features.clean import as_signature_types
-from training.batch import score_file
 
 URI = "models:/serving-leads@champion"
 
