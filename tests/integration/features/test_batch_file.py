@@ -1,8 +1,7 @@
-"""`leadscore score` on a file: read in chunks, scored on threads, written in order, nothing written when it fails."""
+"""`leadscore score` on a file: read in chunks, scored by worker processes, written in order, nothing written when it fails."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
@@ -33,11 +32,11 @@ def leads(lead_files: SyntheticFiles) -> pd.DataFrame:
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """3,000 leads in about 8 chunks: more than the threads, so chunks queue and finish out of order."""
+    """3,000 leads in about 8 chunks: more than the workers, so chunks queue and finish out of order."""
     monkeypatch.setattr(batch, "CHUNK_ROWS", 400)
 
 
-def test_chunks_on_threads_write_what_one_pass_gives(
+def test_chunks_on_workers_write_what_one_pass_gives(
     lead_files, leads: pd.DataFrame, small_chunks, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     model = batch.load_lead_model(URI)
@@ -85,16 +84,16 @@ def test_unreadable_file_fails_as_loading_it_does_and_keeps_the_old_answer(
 
 
 def test_a_chunk_that_fails_leaves_no_partial_answer(
-    lead_files, small_chunks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lead_files, leads: pd.DataFrame, small_chunks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    score_chunk, calls = batch.score_chunk, itertools.count(1)
+    score_chunk, fifth = batch.score_chunk, leads["lead_id"].iloc[1600]
 
-    def fails_on_the_fifth(model, leads: pa.RecordBatch, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if next(calls) == 5:
+    def fails_on_the_fifth(model, chunk: pa.RecordBatch, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if fifth in chunk.column("lead_id").to_pylist():
             raise DataError("chunk five cannot be scored")
-        return score_chunk(model, leads, *args, **kwargs)
+        return score_chunk(model, chunk, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "score_chunk", fails_on_the_fifth)
+    monkeypatch.setattr(batch, "score_chunk", fails_on_the_fifth)  # the workers fork with it
     with pytest.raises(DataError, match="chunk five"):
         batch.score_file(URI, lead_files.leads, tmp_path / "scored.csv", with_reasons=False, progress=False)
     assert list(tmp_path.iterdir()) == []
