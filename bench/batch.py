@@ -8,8 +8,8 @@ passes it), writes leads drawn by `training.synthetic.generate_leads` with other
   reading, cleaning, encoding, scoring, writing the CSV), against LightGBM's own `booster.predict` with all cores
   on the same rows already encoded into the model's matrix (target: at most 1.0x), and the model's own `scorer.raw`;
 - what reasons and sub-scores add per lead, on the first --reasons-rows leads;
-- the peak memory (maximum RSS) of `leadscore score --no-reasons` on --memory-rows leads and on --rows leads: the
-  chunks bound it, not the file (0 skips this).
+- the peak memory of `leadscore score --no-reasons` (the process and its workers, shared pages counted once) on
+  --memory-rows leads and on --rows leads: the chunks bound it, not the file (0 skips this).
 Each side keeps its best of --rounds interleaved runs, since neighbours on a shared machine only slow runs down; the
 CPU seconds beside each time show how busy the machine was.
 """
@@ -17,11 +17,13 @@ CPU seconds beside each time show how busy the machine was.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,10 +65,21 @@ def write_leads(path: Path, rows: int, seed: int) -> Path:
     return path
 
 
+def tree_memory(pid: int) -> float:
+    """MB a process and its children hold (Linux's proportional set size: pages they share counted once)."""
+    children = (Path(f"/proc/{pid}/task/{pid}/children").read_text()).split()
+    total = 0
+    for task in [pid, *map(int, children)]:
+        with contextlib.suppress(OSError):  # a worker gone since
+            rollup = Path(f"/proc/{task}/smaps_rollup").read_text()
+            total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total / 1024
+
+
 def leadscore_score(
     env: dict[str, str], work: Path, data: Path, *extra: str
-) -> tuple[float, float, int, str]:
-    """(wall, CPU seconds, peak RSS in MB, the command) of one `leadscore score` process."""
+) -> tuple[float, float, float, str]:
+    """(wall, CPU seconds, peak MB of the process and its workers, the command) of one `leadscore score` process."""
     command = [
         str(BIN / "leadscore"),
         "score",
@@ -79,13 +92,25 @@ def leadscore_score(
     ]
     command += extra
     began = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    log = work / "score.log"
+    with open(log, "wb") as errors:
+        process = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=errors)
+    peak, done = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            with contextlib.suppress(OSError):  # the process ended between two reads
+                peak[0] = max(peak[0], tree_memory(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)  # usage: the CPU of the process and the workers it waited for
     wall = time.perf_counter() - began
-    errors = process.stderr.read().decode() if process.stderr else ""
+    done.set()
+    sampler.join()
     if status:
-        raise RuntimeError(f"{shlex.join(command)} failed: {errors.strip().splitlines()[-1:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, shlex.join(command)
+        raise RuntimeError(f"{shlex.join(command)} failed: {log.read_text().strip().splitlines()[-1:]}")
+    return wall, usage.ru_utime + usage.ru_stime, peak[0], shlex.join(command)
 
 
 def timed(action: Callable[[], object]) -> tuple[float, float]:
@@ -118,8 +143,8 @@ def main() -> None:
             wall, cpu, peak, command = leadscore_score(env, work, big, "--no-reasons")
             small = leadscore_score(env, work, data, "--no-reasons")[2]
             print(
-                f"\npeak memory: {peak:,} MB on {args.memory_rows:,} leads ({big.stat().st_size / 1e9:.2f} GB CSV; "
-                f"{wall:.1f} s, CPU {cpu:.1f} s), {small:,} MB on {args.rows:,}\n  {command}"
+                f"\npeak memory: {peak:,.0f} MB on {args.memory_rows:,} leads ({big.stat().st_size / 1e9:.2f} GB CSV; "
+                f"{wall:.1f} s, CPU {cpu:.1f} s), {small:,.0f} MB on {args.rows:,}\n  {command}"
             )
 
 
