@@ -37,12 +37,12 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from features.clean import LeadCleaner
 from features.schema import LeadSchema, load_schema
+from features.tables import load_table
 from training.config import TrainConfig
 from training.data import validate_leads
 from training.evaluate import expected_calibration_error, lift_at
 from training.fit import build_preprocessor
 from training.pipeline import train_model
-from training.table_file import load_table
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 Fitter = Callable[[pd.DataFrame, np.ndarray, pd.Series | None, LeadSchema, int], Predict]

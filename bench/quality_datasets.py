@@ -17,10 +17,10 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from features.schema import LeadSchema, load_schema, parse_schema
+from features.tables import load_table
 from leadscore.synthetic import write_synthetic
 from training.data import LabeledLeads, validate_leads
 from training.split import holdout_split, time_order
-from training.table_file import load_table
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO.parent / "shared" / "data"

@@ -8,9 +8,9 @@ same bounded load generator: Debian's `wrk` when installed (`make bench-tools`),
 tops out well below the servers on a small machine, so prefer wrk). Prints requests per second and p50/p99
 latency for one lead per request at concurrency 1 and 16, leads per second for 1,000-lead batches, and the ratios;
 each endpoint keeps its best of --rounds interleaved runs, since neighbours on a shared machine only slow runs down.
-Then times `leadscore score` on --cli-rows leads (the training leads repeated) without reasons against the raw
-booster's `predict` on the same rows, and the cost of reasons on a slice. Loopback only; every run stops after
---seconds.
+Then runs bench/batch.py on the same model: `leadscore score` on --cli-rows generated leads without reasons against
+LightGBM's `predict` on the same rows, the cost of reasons, and peak memory on ten million leads. Loopback only;
+every run stops after --seconds.
 """
 
 from __future__ import annotations
@@ -333,89 +333,12 @@ def report_ratios(one: dict[tuple[str, int], Result], batch: dict[str, Result], 
 
 
 def batch_cli(work: Path, env: dict[str, str], rows: int, rounds: int) -> None:
-    """`leadscore score --no-reasons` on `rows` leads against the raw scorer on the same rows; reasons on a slice.
-
-    The CLI's time is its whole job as a user runs it (process start, model load, reading the CSV, cleaning,
-    encoding, scoring, writing the CSV); the baselines are LightGBM's own `booster.predict` (the issue's
-    "raw booster's predict") and the model's `scorer.raw` (the TreeSHAP table where it applies, plus the additive part
-    for a blend), both on the same rows already encoded into the model's matrix, with all cores. Each side keeps its best of `rounds` interleaved runs; CPU seconds show how busy the machine was.
-    """
-    import resource
-
-    import mlflow
-    import numpy as np
-    import pandas as pd
-
-    from training.table_file import load_table
-
-    source = pd.read_csv(work / "data" / "leads.csv", dtype=str, keep_default_na=False)
-    big = pd.concat([source] * -(-rows // len(source)), ignore_index=True).head(rows)
-    big["lead_id"] = [f"B{i:08d}" for i in range(len(big))]
-    data, out = work / "big.csv", work / "scored.csv"
-    big.to_csv(data, index=False)
-    command = [str(BIN / "leadscore"), "score", "--model", "models:/lead-scoring@champion", "--out", str(out)]
-
-    def timed(extra: list[str], path: Path) -> tuple[float, float]:
-        """(wall, CPU) seconds of one `leadscore score` process."""
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        began = time.perf_counter()
-        subprocess.run(
-            [*command, "--data", str(path), *extra], env=env, cwd=work, check=True, capture_output=True
-        )
-        wall = time.perf_counter() - began
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
-    model = mlflow.pyfunc.load_model("models:/lead-scoring@champion").unwrap_python_model()
-    matrix = model.matrix(load_table(data))  # the rows exactly as the CLI reads them
-    cli: tuple[float, float] | None = None
-    raw: tuple[float, float] | None = None
-    for _ in range(max(1, rounds)):
-        run = timed(["--no-reasons"], data)
-        cli = run if cli is None or run[0] < cli[0] else cli
-        began, cpu = time.perf_counter(), time.process_time()
-        np.asarray(model.scorer.raw(matrix))
-        run = time.perf_counter() - began, time.process_time() - cpu
-        raw = run if raw is None or run[0] < raw[0] else raw
-    assert cli is not None and raw is not None
-    parts = getattr(model.scorer, "parts", [model.scorer])
-    boosters = [part.booster for part in parts if hasattr(part, "booster")]
-    booster: tuple[float, float] | None = None
-    for _ in range(max(1, rounds) if boosters else 0):  # LightGBM's own predict, the issue's baseline
-        began, cpu = time.perf_counter(), time.process_time()
-        np.asarray(boosters[0].predict(matrix, raw_score=True))
-        run = time.perf_counter() - began, time.process_time() - cpu
-        booster = run if booster is None or run[0] < booster[0] else booster
-    slice_rows = min(len(big), 20_000)
-    big.head(slice_rows).to_csv(work / "slice.csv", index=False)
-    plain = min(timed(["--no-reasons"], work / "slice.csv")[0] for _ in range(2))
-    reasons = min(timed([], work / "slice.csv")[0] for _ in range(2))
-    print(
-        f"\nbatch CLI on {len(big):,} leads ({model.scorer.family}; best of {max(1, rounds)}; {os.cpu_count()} cores)"
-    )
-    print(
-        f"  leadscore score --no-reasons  {cli[0]:7.1f} s   {len(big) / cli[0]:>9,.0f} leads/s   CPU {cli[1]:6.1f} s"
-    )
-    print(
-        f"  raw model.scorer.raw          {raw[0]:7.1f} s   {len(big) / raw[0]:>9,.0f} leads/s   CPU {raw[1]:6.1f} s"
-    )
-    if booster is not None:
-        print(
-            f"  LightGBM booster.predict      {booster[0]:7.1f} s   {len(big) / booster[0]:>9,.0f} leads/s   "
-            f"CPU {booster[1]:6.1f} s"
-        )
-        print(
-            f"  ratio {cli[0] / booster[0]:.2f}x the raw booster's predict (target 1.5x; the CLI's whole job "
-            "against predict alone)"
-        )
-    print(
-        f"  ratio {cli[0] / raw[0]:.2f}x the model's own raw scorer (stricter: it uses the TreeSHAP table too)"
-    )
-    print(
-        f"  reasons: {reasons:.1f} s against {plain:.1f} s without on {slice_rows:,} leads "
-        f"(best of 2 each), {1000 * (reasons - plain) / slice_rows:.2f} ms a lead more"
-    )
+    """bench/batch.py on this run's model: `leadscore score` on `rows` leads against `booster.predict` on the same
+    rows, the cost of reasons and the peak memory on ten million leads."""
+    command = [sys.executable, str(Path(__file__).with_name("batch.py")), "--work", str(work)]
+    command += ["--rows", str(rows), "--rounds", str(rounds)]
+    print(f"\n{' '.join(command)}", flush=True)
+    subprocess.run(command, env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from features.schema import check_feature_columns
+from features.tables import load_table
 from leadscore.loop import LoopError, as_payload, chunks, score, validate
 from serving.model_store import LoadedModel
 from serving.settings import Settings
@@ -38,7 +39,6 @@ from serving.store import (
     record_outcome,
 )
 from serving.store.outcomes import check
-from training.table_file import load_table
 
 OUTCOME_COLUMNS = ("lead_id", "outcome", "reason", "note", "actor", "at")
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ def one_line_errors(command: F) -> F:
         from mlflow.exceptions import MlflowException
 
         from features.schema import SchemaError
-        from training.data import DataError
+        from features.tables import DataError
         from training.register import RegistrationError
 
         try:
@@ -155,10 +155,10 @@ def _unchanged_champion(config: TrainConfig) -> str | None:
     """The champion's version when it was trained with this very data, schema, settings and code."""
     import mlflow
 
+    from features.tables import file_digest
     from training.config import tracking_uri
     from training.fingerprint import fingerprint, unchanged_champion
     from training.register import CHAMPION
-    from training.table_file import file_digest
 
     if not (config.data.is_file() and config.schema_path.is_file()):
         return None  # training says what is wrong with them
@@ -181,8 +181,12 @@ def score(
     strict: StrictOption = False,
 ) -> None:
     """Score a file of leads: id, probability, score, grade, reasons and sub-scores per lead."""
-    from training.batch import score_file
+    import mlflow
 
+    from features.batch import score_file
+    from training.config import tracking_uri
+
+    mlflow.set_tracking_uri(tracking_uri())
     rows, _ = score_file(model, data, out, with_reasons=reasons, strict=strict, warn=warn)
     typer.echo(f"scored {rows} leads -> {out}")
 

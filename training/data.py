@@ -1,8 +1,7 @@
-"""Checking a lead table against its schema before anything is trained (reading the file: training/table_file.py)."""
+"""Checking a lead table against its schema before anything is trained (reading the file: features/tables.py)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,17 +9,12 @@ import pandas as pd
 
 from features.clean import LeadCleaner, to_numeric
 from features.schema import LabelMapping, LeadSchema, SchemaError, close_match, parse_schema
-
-log = logging.getLogger(__name__)
+from features.tables import DataError, note_warning
 
 MIN_ROWS = 50
 MAX_TEXT_SHARE = 0.1
 MIN_DISTINCT_FOR_ID = 50
 ID_LIKE_SHARE = 0.5
-
-
-class DataError(ValueError):
-    """A lead table that cannot be trained on; the message is one line naming the problem."""
 
 
 @dataclass(frozen=True)
@@ -32,11 +26,6 @@ class LabeledLeads:
     timestamps: pd.Series | None
     unlabeled: int
     warnings: list[str] = field(default_factory=list)
-
-
-def note_warning(warnings_: list[str], message: str) -> None:
-    log.warning(message)
-    warnings_.append(message)
 
 
 # ---- checking it against the schema ----

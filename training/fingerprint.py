@@ -16,8 +16,8 @@ from mlflow.tracking import MlflowClient
 
 import features
 import training
+from features.tables import file_digest
 from training.config import TrainConfig
-from training.table_file import file_digest
 
 TAG = "training_fingerprint"
 LIBRARIES = ("lightgbm", "scikit-learn", "numpy", "pandas", "optuna")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from features.model import LeadModel
 from features.schema import dump_schema, load_schema
+from features.tables import file_digest, load_table
 from training import plots
 from training.config import TrainConfig, tracking_uri
 from training.data import note_warning, usable_schema, validate_leads
@@ -26,7 +27,6 @@ from training.pipeline import Trained, train_model
 from training.register import Registered, input_example, log_and_register
 from training.report import log_report
 from training.select import cold_start_reason
-from training.table_file import file_digest, load_table
 
 log = logging.getLogger(__name__)
 NEWEST_FOR_CALIBRATION = 500  # a time holdout this big also gets a calibration plot of its newest quarter

@@ -52,7 +52,7 @@ def e2e_model(mlflow_home: Path, e2e_data) -> str:  # type: ignore[no-untyped-de
 @pytest.fixture(scope="session")
 def e2e_leads(e2e_data) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Leads as marketing automation sends them (no label columns), each with a sales owner."""
-    from training.table_file import load_table
+    from features.tables import load_table
 
     table = load_table(e2e_data.leads).drop(columns=["converted", "lead_status"]).head(LEADS).astype(object)
     rows: list[dict[str, Any]] = table.where(table.notna(), None).to_dict("records")  # type: ignore[assignment]

@@ -13,12 +13,12 @@ from small_models import registered_as
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from features.tables import load_table
 from leadscore.cli import app
 from leadscore.synthetic import write_synthetic
 from leadscore.synthetic_outcomes import DemoSales, write_demo_sales
 from serving.store import LeadStore, outcome_events, score_history
 from serving.store.tables import Lead, Outcome, Score
-from training.table_file import load_table
 from training.train import TrainOutcome
 
 MODEL = "ingest-leads"

@@ -12,12 +12,12 @@ from small_models import registered_as, train_small
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from features.tables import load_table
 from leadscore.cli import app
 from leadscore.synthetic import SyntheticFiles, write_synthetic
 from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome, score_history
 from serving.store.tables import Lead
 from training.register import set_champion
-from training.table_file import load_table
 from training.train import TrainOutcome
 
 MODEL = "rescore-leads"

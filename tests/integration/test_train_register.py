@@ -11,11 +11,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
+from features.batch import score_file
 from features.clean import as_signature_types
 from features.schema import load_schema
-from training.batch import score_file
+from features.tables import load_table
 from training.config import TrainConfig
-from training.table_file import load_table
 from training.train import TrainOutcome, train
 
 MODEL = "synthetic-leads"

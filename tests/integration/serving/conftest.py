@@ -38,7 +38,7 @@ def trained(mlflow_home: Path, lead_files):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def leads(lead_files) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """The leads as `leadscore score` reads them (text cells, placeholders included)."""
-    from training.table_file import load_table
+    from features.tables import load_table
 
     return load_table(lead_files.leads)
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from features.batch import score_file
 from features.clean import as_signature_types
 from serving import invocations
-from training.batch import score_file
 
 URI = "models:/serving-leads@champion"
 

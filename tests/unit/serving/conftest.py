@@ -11,8 +11,8 @@ from features.model import LeadModel
 @pytest.fixture(scope="session")
 def raw_leads(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """3,000 synthetic leads read back from CSV as `leadscore score` reads them: text, placeholders included."""
+    from features.tables import load_table
     from leadscore.synthetic import generate_leads
-    from training.table_file import load_table
 
     table, _ = generate_leads(3000, seed=11)
     path = tmp_path_factory.mktemp("rows") / "leads.csv"

@@ -1,4 +1,4 @@
-"""Loading lead tables and checking them against the schema: every problem is one line naming the column or file."""
+"""Checking lead tables against the schema: every problem is one line naming the column."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from features.schema import LabelMapping, LeadSchema, SchemaError, parse_schema
+from features.tables import load_table
 from training.data import DataError, validate_leads
-from training.table_file import file_digest, load_table
 
 SCHEMA = parse_schema(
     {
@@ -49,89 +49,6 @@ def one_line_error(error: type[Exception], action: Callable[[], object]) -> str:
     message = str(caught.value)
     assert "\n" not in message
     return message
-
-
-# ---- load_table ----
-
-
-def test_csv_loads_as_text(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    leads().to_csv(path, index=False)
-    frame = load_table(path)
-    assert frame.shape == (N, 7)
-    assert frame.loc[3, "page_views"] == "3"
-    assert frame.loc[0, "lead_id"] == "L000"
-
-
-def test_parquet_loads(tmp_path: Path) -> None:
-    path = tmp_path / "leads.parquet"
-    table = leads().assign(page_views=lambda f: f["page_views"].astype(int))
-    table.to_parquet(path, index=False)
-    frame = load_table(path)
-    assert frame.shape == (N, 7)
-    assert frame["page_views"].tolist() == table["page_views"].tolist()
-    assert frame.loc[0, "country"] == "NA"
-
-
-def test_na_is_a_country_while_blank_null_and_n_a_are_missing(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_text("lead_id,country\n1,NA\n2,\n3,NULL\n4,N/A\n5,US\n", encoding="utf-8")
-    frame = load_table(path)
-    assert frame["country"].isna().tolist() == [False, True, True, True, False]
-    assert frame["country"].iloc[[0, 4]].tolist() == ["NA", "US"]
-
-
-def test_header_names_are_stripped(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_text(" lead_id , country\n1,US\n", encoding="utf-8")
-    assert list(load_table(path).columns) == ["lead_id", "country"]
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "expected"),
-    [
-        ("leads.csv", None, "not found"),
-        ("leads.csv", b"", "empty"),
-        ("leads.csv", b"lead_id,converted\n", "no rows"),
-        ("leads.xlsx", b"lead_id,converted\n1,0\n", "unsupported file type '.xlsx'"),
-        ("leads.csv", b"lead_id,city\n1,Bogot\x81\n", "neither UTF-8 nor Windows-1252"),
-        ("leads.csv", b"lead_id,company,converted\n1,Acme,0\n2,Acme, Inc.,1\n", "malformed CSV"),
-        ("leads.csv", b'lead_id,company\n1,"Acme\n2,Initech\n', "malformed CSV"),
-        ("leads.parquet", b"PAR1 this is not parquet", "cannot be read"),
-    ],
-    ids=[
-        "missing",
-        "empty",
-        "header-only",
-        "xlsx",
-        "not-text",
-        "unquoted-comma",
-        "unclosed-quote",
-        "bad-parquet",
-    ],
-)
-def test_unreadable_files_are_one_line_naming_the_file(
-    tmp_path: Path, name: str, content: bytes | None, expected: str
-) -> None:
-    path = tmp_path / name
-    if content is not None:
-        path.write_bytes(content)
-    message = one_line_error(DataError, lambda: load_table(path))
-    assert expected in message
-    assert str(path) in message
-
-
-def test_file_digest_changes_when_the_file_changes(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    leads().to_csv(path, index=False)
-    first = file_digest(path)
-    assert file_digest(path) == first
-    assert len(first) == 64
-    copy = tmp_path / "copy.csv"
-    copy.write_bytes(path.read_bytes())
-    assert file_digest(copy) == first
-    path.write_text(path.read_text().replace("L042", "L420"))
-    assert file_digest(path) != first
 
 
 # ---- validate_leads ----

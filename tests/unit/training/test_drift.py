@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from features.schema import LeadSchema, load_schema, parse_schema
+from features.tables import load_table
 from leadscore.synthetic import generate_leads, synthetic_schema
 from training import drift
 from training.data import LabeledLeads, validate_leads
 from training.drift import check_drift
-from training.table_file import load_table
 
 REPO = Path(__file__).resolve().parents[3]
 SHOPPERS = REPO.parent / "shared" / "data" / "online_shoppers_intention" / "online_shoppers_intention.csv"

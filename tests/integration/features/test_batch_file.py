@@ -1,4 +1,4 @@
-"""`leadscore score` on a file: scored in chunks on threads, written in order, and nothing written when it fails."""
+"""`leadscore score` on a file: read in chunks, scored by worker processes, written in order, nothing written when it fails."""
 
 from __future__ import annotations
 
@@ -6,23 +6,38 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from small_models import train_small
 
-from training import batch
-from training.data import DataError
-from training.table_file import load_table
+from features import batch
+from features.tables import DataError, load_table
+from leadscore.synthetic import SyntheticFiles
 
-URI = "models:/serving-leads@champion"
+MODEL = "batch-leads"
+URI = f"models:/{MODEL}@champion"
+
+
+@pytest.fixture(scope="module")
+def lead_files(mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory) -> SyntheticFiles:
+    """3,000 synthetic leads, and MODEL@champion trained on them."""
+    return train_small(tmp_path_factory.mktemp("batch-train"), MODEL, seed=41)[0]
+
+
+@pytest.fixture(scope="module")
+def leads(lead_files: SyntheticFiles) -> pd.DataFrame:
+    """The leads as `leadscore score` reads them (text cells, placeholders included)."""
+    return load_table(lead_files.leads)
 
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """3,000 leads in 8 chunks: more than the threads, so chunks queue and finish out of order."""
+    """3,000 leads in about 8 chunks: more than the workers, so chunks queue and finish out of order."""
     monkeypatch.setattr(batch, "CHUNK_ROWS", 400)
 
 
-def test_chunks_on_threads_write_what_one_pass_gives(
-    trained, lead_files, leads: pd.DataFrame, small_chunks, tmp_path: Path
+def test_chunks_on_workers_write_what_one_pass_gives(
+    lead_files, leads: pd.DataFrame, small_chunks, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     model = batch.load_lead_model(URI)
     rows, _ = batch.score_file(
@@ -53,7 +68,7 @@ def test_chunks_on_threads_write_what_one_pass_gives(
     ids=["empty", "header-only", "open-quote"],
 )
 def test_unreadable_file_fails_as_loading_it_does_and_keeps_the_old_answer(
-    trained, tmp_path: Path, content: bytes, words: str
+    lead_files, tmp_path: Path, content: bytes, words: str
 ) -> None:  # type: ignore[no-untyped-def]
     data, out = tmp_path / "leads.csv", tmp_path / "scored.csv"
     data.write_bytes(content)
@@ -69,16 +84,16 @@ def test_unreadable_file_fails_as_loading_it_does_and_keeps_the_old_answer(
 
 
 def test_a_chunk_that_fails_leaves_no_partial_answer(
-    trained, lead_files, small_chunks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lead_files, leads: pd.DataFrame, small_chunks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    score_frame = batch.score_frame
+    score_chunk, fifth = batch.score_chunk, leads["lead_id"].iloc[1600]
 
-    def fails_on_the_fifth(model, leads: pd.DataFrame, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if leads.index[0] == 1600:
+    def fails_on_the_fifth(model, chunk: pa.RecordBatch, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if fifth in chunk.column("lead_id").to_pylist():
             raise DataError("chunk five cannot be scored")
-        return score_frame(model, leads, *args, **kwargs)
+        return score_chunk(model, chunk, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "score_frame", fails_on_the_fifth)
+    monkeypatch.setattr(batch, "score_chunk", fails_on_the_fifth)  # the workers fork with it
     with pytest.raises(DataError, match="chunk five"):
         batch.score_file(URI, lead_files.leads, tmp_path / "scored.csv", with_reasons=False, progress=False)
     assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,8 @@
-"""Reading a lead table file: CSV (its encoding sniffed, malformed rows named by line) or Parquet, cells as text."""
+"""Reading a lead table file whole: CSV (its encoding sniffed, malformed rows named by line) or Parquet, cells as text.
+
+Training and ingest read a file this way; `leadscore score` reads it in chunks (features/table_chunks.py), and
+whatever that faster reader refuses, this one reads or names in one line.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,31 @@ import codecs
 import csv
 import gzip
 import hashlib
+import logging
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, cast
 
 import pandas as pd
 
-from training.data import DataError, note_warning
+log = logging.getLogger(__name__)
+
+
+class DataError(ValueError):
+    """A lead file or table that cannot be read, trained on or scored; the message is one line naming the problem."""
+
+
+def note_warning(warnings_: list[str], message: str) -> None:
+    log.warning(message)
+    warnings_.append(message)
+
 
 # Empty cells and the usual spellings of "no value"; "NA" is left alone because it is also a country code.
+CSV_SUFFIXES = frozenset({".csv", ".txt", ".gz"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 MISSING_TOKENS = ["", "NaN", "nan", "NULL", "null", "None", "N/A", "n/a", "#N/A"]
 SNIFF_BYTES = 1 << 16
 FALLBACK_ENCODING = "cp1252"  # what Excel on Windows writes for "CSV" in Western locales
@@ -56,7 +73,7 @@ def _open_bytes(path: Path) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _sniff_encoding(path: Path, head: bytes) -> str:
+def sniff_encoding(path: Path, head: bytes) -> str:
     """The encoding a byte-order mark or UTF-16 zero bytes announce, else UTF-8; binary files are refused."""
     for bom, encoding in BOMS:
         if head.startswith(bom):
@@ -77,6 +94,15 @@ def _sniff_encoding(path: Path, head: bytes) -> str:
             "export the table as CSV or Parquet"
         )
     return "utf-8"
+
+
+def head_bytes(path: Path) -> bytes:
+    """The file's first bytes, refused when there is nothing but whitespace."""
+    with _open_bytes(path) as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise DataError(f"{path}: the file is empty")
+    return head
 
 
 def _undecodable(path: Path, encoding: str) -> tuple[str, bool]:
@@ -108,7 +134,7 @@ def _parser_problem(error: pd.errors.ParserError) -> str:
     return text.removeprefix("Error tokenizing data. C error: ")
 
 
-def _records(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def csv_records(path: Path, encoding: str) -> Generator[tuple[int, list[str]], None, None]:
     """(line number, fields) per CSV record, as the csv module splits them."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rt", encoding=encoding, newline="") as handle:
@@ -131,7 +157,7 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
                 index_col=False,
             )
         except pd.errors.ParserWarning:
-            records = _records(path, encoding)
+            records = csv_records(path, encoding)
             width = len(next(records)[1])
             long = next(
                 (f"line {n} has {len(r)} fields" for n, r in records if len(r) > width), "rows are longer"
@@ -144,11 +170,7 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
 def _decoded_csv(path: Path, encoding: str | None, notes: list[str]) -> tuple[pd.DataFrame, str]:
     """Read with the given encoding, or the sniffed one; text that is not UTF-8 falls back to Windows-1252."""
     if encoding is None:
-        with _open_bytes(path) as handle:
-            head = handle.read(SNIFF_BYTES)
-        if not head.strip():
-            raise DataError(f"{path}: the file is empty")
-        chosen = _sniff_encoding(path, head)
+        chosen = sniff_encoding(path, head_bytes(path))
     else:
         try:
             chosen = codecs.lookup(encoding).name
@@ -178,16 +200,21 @@ def _decoded_csv(path: Path, encoding: str | None, notes: list[str]) -> tuple[pd
     return frame, FALLBACK_ENCODING
 
 
+def repeated_name(header: list[str]) -> str | None:
+    """'the header names column 'a' twice (columns 1 and 3)', or None when every name is different."""
+    twice = [name for name, n in Counter(header).items() if n > 1]
+    if not twice:
+        return None
+    where = [i + 1 for i, name in enumerate(header) if name == twice[0]]
+    return f"the header names column {twice[0]!r} twice (columns {where[0]} and {where[1]})"
+
+
 def _check_header_and_rows(path: Path, encoding: str, frame: pd.DataFrame, notes: list[str]) -> None:
     """Refuse a header naming a column twice; warn about rows shorter than the header (read as empty cells)."""
-    records = _records(path, encoding)
+    records = csv_records(path, encoding)
     header = [name.strip() for name in next(records, (0, []))[1]]
-    twice = [name for name, n in Counter(header).items() if n > 1]
-    if twice:
-        where = [i + 1 for i, name in enumerate(header) if name == twice[0]]
-        raise DataError(
-            f"{path}: the header names column {twice[0]!r} twice (columns {where[0]} and {where[1]}); rename one"
-        )
+    if twice := repeated_name(header):
+        raise DataError(f"{path}: {twice}; rename one")
     if not frame.iloc[:, -1].isna().any():
         return  # a short row would have left the last column empty
     short, first = 0, ""
@@ -217,9 +244,9 @@ def load_table(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
     notes: list[str] = []
     used = "parquet"
     try:
-        if suffix in {".parquet", ".pq"}:
+        if suffix in PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
-        elif suffix in {".csv", ".txt", ".gz"}:
+        elif suffix in CSV_SUFFIXES:
             frame, used = _decoded_csv(path, encoding, notes)
         else:
             raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")

@@ -1,11 +1,8 @@
-"""Messy lead files: malformed CSV, other encodings, repeated rows, text labels, empty and id-like features."""
+"""Messy lead tables against the schema: repeated rows, text labels, empty and id-like features."""
 
 from __future__ import annotations
 
-import gzip
 import logging
-import random
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,135 +10,8 @@ import pytest
 
 from features.schema import parse_schema
 from training.data import DataError, usable_schema, validate_leads
-from training.table_file import load_table
 
-TEXT = "lead_id,city,converted\n1,Bogotá,0\n2,Zürich,1\n3,São Paulo,0\n"
 CITIES = ["Bogotá", "Zürich", "São Paulo"]
-
-
-def one_line(path: Path) -> str:
-    with pytest.raises(DataError) as caught:
-        load_table(path)
-    message = str(caught.value)
-    assert "\n" not in message
-    assert str(path) in message
-    return message
-
-
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        (b"a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n", "line 3 has 4 fields but the header has 3"),
-        (b"a,b,c\n1,2,3,x\n4,5,6,y\n", "line 2 has 4 fields but the header has 3"),
-        (b'a,b,c\n1,2,3\n4,5,6\n7,"8,9\n10,11,12\n', "the quote opened on line 4 is never closed"),
-        (b"a,b,a\n1,2,3\n", "names column 'a' twice (columns 1 and 3)"),
-        (b"a, b,b \n1,2,3\n", "names column 'b' twice (columns 2 and 3)"),
-        (b"", "the file is empty"),
-        (b"\n \n\n", "the file is empty"),
-        (b"lead_id,converted\n", "the file has no rows"),
-        (b"PK\x03\x04\x14\x00\x06\x00" + bytes(200), "Excel .xlsx workbook"),
-        (b"PAR1" + bytes(100), "a Parquet file; name it .parquet"),
-        (gzip.compress(b"a,b\n1,2\n"), "gzip-compressed; name it .csv.gz"),
-        (random.Random(0).randbytes(4000), "not a CSV text file"),
-        (b"lead_id,city\n1,Bogot\x81\n", "neither UTF-8 nor Windows-1252 text (byte 0x81 on line 2)"),
-    ],
-    ids=[
-        "long-row",
-        "every-row-long",
-        "unclosed-quote",
-        "column-twice",
-        "column-twice-after-strip",
-        "empty",
-        "blank-lines",
-        "header-only",
-        "xlsx",
-        "parquet-as-csv",
-        "gzip-as-csv",
-        "binary-garbage",
-        "not-text",
-    ],
-)
-def test_malformed_csv_is_one_line_naming_file_and_line(
-    tmp_path: Path, content: bytes, expected: str
-) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_bytes(content)
-    assert expected in one_line(path)
-
-
-@pytest.mark.parametrize(
-    ("encoding", "prefix", "detected"),
-    [
-        ("utf-8", b"", "utf-8"),
-        ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
-        ("utf-16", b"", "utf-16"),
-        ("utf-16-le", b"", "utf-16-le"),
-        ("utf-16-be", b"", "utf-16-be"),
-        ("utf-32", b"", "utf-32"),
-    ],
-)
-def test_unicode_files_read_alike(tmp_path: Path, encoding: str, prefix: bytes, detected: str) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_bytes(prefix + TEXT.encode(encoding))
-    frame = load_table(path)
-    assert list(frame.columns) == ["lead_id", "city", "converted"]  # no byte-order mark in the first name
-    assert frame["city"].tolist() == CITIES
-    assert frame.attrs["encoding"] == detected
-    assert frame.attrs["warnings"] == []
-
-
-@pytest.mark.parametrize("name", ["leads.csv", "leads.csv.gz"])
-def test_windows_1252_is_read_with_a_warning_naming_the_line(
-    tmp_path: Path, name: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    text = TEXT + "4,Smart quotes \u201cok\u201d \u2013 \u20ac,1\n"
-    raw = text.encode("cp1252")
-    path = tmp_path / name
-    path.write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
-    with caplog.at_level(logging.WARNING):
-        frame = load_table(path)
-    assert frame["city"].tolist() == [*CITIES, "Smart quotes \u201cok\u201d \u2013 \u20ac"]
-    assert frame.attrs["encoding"] == "cp1252"
-    [warning] = frame.attrs["warnings"]
-    assert "not UTF-8 (byte 0xe1 on line 2): read as Windows-1252" in warning
-    assert warning in caplog.text
-
-
-def test_utf8_with_one_broken_byte_is_refused_rather_than_garbled(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_bytes(TEXT.encode("utf-8") + b"4,Medell\xedn,1\n")
-    assert "UTF-8 text with an invalid byte 0xed on line 5; fix that line" in one_line(path)
-
-
-def test_an_explicit_encoding_wins_and_a_wrong_one_is_one_line(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_bytes(TEXT.encode("utf-8"))
-    assert load_table(path, encoding="latin-1")["city"].iloc[0] == "BogotÃ¡"  # asked for, so no guessing
-    path.write_bytes(TEXT.encode("cp1252"))
-    with pytest.raises(DataError, match=r"not utf-8 text \(byte 0xe1 on line 2\)"):
-        load_table(path, encoding="utf-8")
-    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
-        load_table(path, encoding="klingon")
-
-
-def test_short_rows_count_as_empty_cells_with_a_warning(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_bytes(b"lead_id,city,converted\n1,Lima,0\n2,Quito\n3,Cusco,1\n4\n5,,\n")
-    frame = load_table(path)
-    assert frame["city"].tolist()[:3] == ["Lima", "Quito", "Cusco"]
-    assert frame["city"].isna().tolist() == [False, False, False, True, True]
-    assert frame["converted"].isna().tolist() == [False, True, False, True, True]
-    [warning] = frame.attrs["warnings"]
-    assert "fewer fields than the header on 2 rows (line 3 has 2 of 3)" in warning
-
-
-def test_trailing_delimiters_and_quoted_newlines_are_fine(tmp_path: Path) -> None:
-    path = tmp_path / "leads.csv"
-    path.write_bytes(b'lead_id,note,converted\r\n1,"two\r\nlines",0,\r\n2,"say ""hi""",1,\r\n')
-    frame = load_table(path)
-    assert frame["note"].tolist() == ["two\r\nlines", 'say "hi"']
-    assert frame["converted"].tolist() == ["0", "1"]
-    assert frame.attrs["warnings"] == []
 
 
 # ---- repeated leads, text labels ----
