@@ -287,6 +287,20 @@ def test_chunks_read_what_the_whole_file_reads_or_fail_alike(
     read_alike(path)
 
 
+STREAMED = ["text", "gzip", "missing-tokens", "header-spaces", "utf-16", "utf-16-le", "utf-16-be", "utf-32"]
+STREAMED += ["utf-8-bom", "carriage-returns", "no-final-newline"]
+
+
+@pytest.mark.parametrize("case", STREAMED)
+def test_well_formed_csv_files_stream_rather_than_load_whole(tmp_path: Path, case: str) -> None:
+    name, content = FILES[case]
+    path = tmp_path / name
+    path.write_bytes(content or b"")
+    chunks = TableChunks(path, None, 2)
+    assert chunks.unit == "B"  # progress in bytes read: Arrow's reader, not load_table
+    assert sum(len(batch) for batch in chunks) == len(load_table(path))
+
+
 def test_parquet_chunks_keep_the_stored_types_and_only_the_columns_asked_for(tmp_path: Path) -> None:
     path = tmp_path / "leads.parquet"
     table = leads().assign(page_views=lambda f: f["page_views"].astype(int), opened=[1.5, None] * (N // 2))
