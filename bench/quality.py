@@ -209,7 +209,7 @@ def leadscore_default(
         f"{model.info['recency_reason']}",
         flush=True,
     )
-    return model.probability
+    return lambda data: model.score(data).probability
 
 
 def models(args: argparse.Namespace) -> dict[str, Fitter]:
