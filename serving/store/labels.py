@@ -37,13 +37,13 @@ class Labels:
         return int(status in self.positive)
 
 
-DEFAULT = Labels({"won": 1, "lost": 0, "rejected": 0}, frozenset({"won"}))
+DEFAULT_LABELS = Labels({"won": 1, "lost": 0, "rejected": 0}, frozenset({"won"}))
 
 
 def labels_for(schema: LeadSchema) -> Labels:
     """The label rule for this schema (see the module docstring); BadLabelMapping when a side names no outcome."""
     if not isinstance(schema.label, LabelMapping):
-        return DEFAULT
+        return DEFAULT_LABELS
     values: dict[str, Any] = {}
     positive: set[str] = set()
     for listed, is_positive in ((schema.label.positive, True), (schema.label.negative, False)):
