@@ -5,7 +5,6 @@ did, what was observed on the leads with a final outcome (with intervals), and w
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ class LiveSettings:
 
     min_outcomes: int = 100  # leads with a final outcome before a group's metrics are computed and judged
     confidence: float = 0.95  # of every interval shown
+    conversion_tolerance: float = 0.1  # alert when observed and expected conversion differ by more than 10 %
     ece_threshold: float = 0.05  # alert when ECE's lower bound is above this
     auc_margin: float = 0.05  # alert when ROC AUC's upper bound is below the holdout ROC AUC minus this
     pending_share: float = 0.5  # a group with a larger share of open leads is pending: see its expected side
@@ -105,16 +105,13 @@ def make_group(
     roc_auc = ece = None
     if outcomes is not None and final >= settings.min_outcomes:
         data = Outcomes(*outcomes, bins=settings.bins)
-        roc_auc = _bootstrap(data.roc_auc, len(data), f"{key}/roc_auc", settings)
-        ece = _bootstrap(data.ece, len(data), f"{key}/ece", settings)
+        # each group draws from its own generator, seeded by its name: the same data gives the same intervals
+        rng = np.random.default_rng([settings.seed, zlib.crc32(key.encode())])
+        metrics = {"roc_auc": data.roc_auc, "ece": data.ece}
+        estimates = bootstrap(
+            metrics, len(data), resamples=settings.resamples, rng=rng, confidence=settings.confidence
+        )
+        roc_auc, ece = estimates["roc_auc"], estimates["ece"]
     pending = sums["leads"] > 0 and sums["open"] / sums["leads"] > settings.pending_share
     expected_auc = ranked_auc(*expected) if expected is not None else None
     return Group(key, sums, pending, interval, roc_auc, ece, expected_auc)
-
-
-def _bootstrap(
-    statistic: Callable[[np.ndarray], float | None], n: int, name: str, s: LiveSettings
-) -> Estimate | None:
-    """Each metric of each group draws from its own generator, seeded by its name: same data, same interval."""
-    rng = np.random.default_rng([s.seed, zlib.crc32(name.encode())])
-    return bootstrap(statistic, n, resamples=s.resamples, rng=rng, confidence=s.confidence)

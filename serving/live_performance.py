@@ -153,7 +153,9 @@ def judge(
         )
     # one interval per judged group, at a level that keeps the chance of any false alarm at 1 - confidence
     level = 1 - (1 - settings.confidence) / max(len(judged), 1)
-    alerts.extend(a for name, g in judged if (a := _conversion(name, g, level)))
+    alerts.extend(
+        a for name, g in judged if (a := _conversion(name, g, level, settings.conversion_tolerance))
+    )
     if overall.count("final") < need:
         notes.append(
             f"ECE and ROC AUC not judged: {overall.count('final')} leads with a final outcome, need {need}"
@@ -185,15 +187,19 @@ def judge(
     return alerts, notes
 
 
-def _conversion(subject: str, group: Group, level: float) -> Alert | None:
-    """An alert when the expected conversion rate lies outside the Wilson interval of the observed one."""
+def _conversion(subject: str, group: Group, level: float, tolerance: float) -> Alert | None:
+    """An alert when the Wilson interval of the observed conversion rate lies wholly outside the expected rate, give
+    or take `tolerance` (relative): the gap is both clear and large enough to matter. With 200,000 outcomes the
+    interval is a fraction of a point wide, and no model is calibrated that exactly."""
     final, won = group.count("final"), group.count("positives")
     expected = group.sums["final_probability"] / final
     low, high = wilson(won, final, level)
-    if low <= expected <= high:
+    floor, ceiling = expected * (1 - tolerance), expected * (1 + tolerance)
+    if high >= floor and low <= ceiling:
         return None
     return Alert(
         "conversion", subject, won / final, expected,
         f"conversion {subject}: observed {won / final:.1%} ({won:,} of {final:,} leads with a final outcome; "
-        f"{level:.1%} interval {low:.1%}-{high:.1%}), expected {expected:.1%}",
+        f"{level:.1%} interval {low:.1%}-{high:.1%}), expected {expected:.1%} "
+        f"(+-{tolerance:.0%}: {floor:.1%}-{ceiling:.1%})",
     )  # fmt: skip

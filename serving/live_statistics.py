@@ -6,8 +6,10 @@ negative weight at level b,
 
     AUC = sum_b P_b * (N_below_b + N_b / 2) / (sum P * sum N)
 
-(each positive-negative pair counts 1 when the positive ranks higher, 1/2 on a tie). Observed: P_b and N_b count the
-leads won and not won at each distinct probability (the bootstrap reweights them). Expected: P_b = sum of p and
+(each positive-negative pair counts 1 when the positive ranks higher, 1/2 on a tie). Levels are LEVELS equal steps of
+probability: pairs closer than 1e-4 count as ties, which moves the AUC by less than the share of pairs that close
+(nothing for stored scores rounded to 1e-4 or coarser) and keeps each bootstrap resample to a few short sums.
+Observed: P_b and N_b count the leads won and not won at each level (the bootstrap reweights them). Expected: P_b = sum of p and
 N_b = sum of (1 - p) over the leads at level b, which is the AUC expected when each lead converts with its own
 calibrated probability p (the ratio of the expected concordant pairs to the expected positive-negative pairs; the
 threshold sweep CBPE does gives the same number).
@@ -16,7 +18,7 @@ threshold sweep CBPE does gives the same number).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -75,8 +77,7 @@ class Outcomes:
     def __init__(self, probability: np.ndarray, label: np.ndarray, bins: int = 10) -> None:
         self.probability = probability.astype(np.float64)
         self.label = label.astype(np.float64)
-        _, self.level = np.unique(self.probability, return_inverse=True)
-        self.levels = int(self.level.max()) + 1 if len(self.level) else 0
+        self.level = levels(self.probability)
         self.bins = bins
         self.bin = np.minimum((self.probability * bins).astype(np.int64), bins - 1)
 
@@ -84,8 +85,8 @@ class Outcomes:
         return len(self.label)
 
     def roc_auc(self, weight: np.ndarray) -> float | None:
-        positive = np.bincount(self.level, weights=weight * self.label, minlength=self.levels)
-        negative = np.bincount(self.level, weights=weight * (1 - self.label), minlength=self.levels)
+        positive = np.bincount(self.level, weights=weight * self.label, minlength=LEVELS)
+        negative = np.bincount(self.level, weights=weight, minlength=LEVELS) - positive
         return ranked_auc(positive, negative)
 
     def ece(self, weight: np.ndarray) -> float | None:
@@ -99,29 +100,38 @@ class Outcomes:
 
 
 def bootstrap(
-    statistic: Callable[[np.ndarray], float | None],
+    statistics: Mapping[str, Callable[[np.ndarray], float | None]],
     n: int,
     *,
     resamples: int,
     rng: np.random.Generator,
     confidence: float = 0.95,
-) -> Estimate | None:
-    """The statistic on all n leads with its basic bootstrap interval (2 t - q_high, 2 t - q_low), cut to [0, 1].
+) -> dict[str, Estimate | None]:
+    """Each statistic on all n leads with its basic bootstrap interval (2 t - q_high, 2 t - q_low), cut to [0, 1].
 
-    Resamples are multinomial weights on the leads, so nothing is copied. The basic interval, rather than the plain
-    percentiles, because ECE is biased upwards on few leads and its resamples more so: the percentile interval of a
-    well calibrated model's ECE on 100 leads sits above 0.05 about half the time, the basic one almost never.
+    A resample is a multinomial weight per lead (nothing is copied), shared by all the statistics. The basic
+    interval rather than the plain percentiles, because ECE is biased upwards on few leads and its resamples more
+    so: the percentile interval of a well calibrated model's ECE on 100 leads sits above 0.05 about half the time,
+    the basic one almost never. None for a statistic undefined on all the leads (ROC AUC with one class).
     """
-    value = statistic(np.ones(n))
-    if value is None:
-        return None
-    draws = np.full(resamples, np.nan)
-    for i in range(resamples):
-        drawn = statistic(np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64))
-        draws[i] = np.nan if drawn is None else drawn
-    defined = draws[~np.isnan(draws)]
-    if len(defined) == 0:  # no resample had both classes: nothing is known about the spread
+    values = {name: statistic(np.ones(n)) for name, statistic in statistics.items()}
+    defined = {name: value for name, value in values.items() if value is not None}
+    draws = {name: np.full(resamples, np.nan) for name in defined}
+    for i in range(resamples if defined else 0):
+        weight = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        for name in defined:
+            drawn = statistics[name](weight)
+            draws[name][i] = np.nan if drawn is None else drawn
+    estimates: dict[str, Estimate | None] = dict.fromkeys(values)
+    for name, value in defined.items():
+        estimates[name] = _basic(value, draws[name], confidence)
+    return estimates
+
+
+def _basic(value: float, draws: np.ndarray, confidence: float) -> Estimate:
+    drawn = draws[~np.isnan(draws)]
+    if len(drawn) == 0:  # no resample had both classes: nothing is known about the spread
         return Estimate(value, 0.0, 1.0)
-    q_low, q_high = np.quantile(defined, [(1 - confidence) / 2, (1 + confidence) / 2])
+    q_low, q_high = np.quantile(drawn, [(1 - confidence) / 2, (1 + confidence) / 2])
     low, high = 2 * value - float(q_high), 2 * value - float(q_low)
     return Estimate(value, min(max(low, 0.0), value), max(min(high, 1.0), value))

@@ -55,6 +55,8 @@ def test_roc_auc_and_ece_match_sklearn_and_the_training_report_also_reweighted()
     assert data.roc_auc(weight) == pytest.approx(roc_auc_score(y[drawn], p[drawn]), abs=1e-12)
     assert data.ece(weight) == pytest.approx(expected_calibration_error(y[drawn], p[drawn]), abs=1e-12)
     assert Outcomes(p, np.zeros(len(p))).roc_auc(np.ones(len(p))) is None  # one class: no AUC
+    smooth = np.random.default_rng(3).beta(2, 8, 3000)  # unrounded: pairs closer than 1e-4 count as ties
+    assert Outcomes(smooth, y).roc_auc(np.ones(len(y))) == pytest.approx(roc_auc_score(y, smooth), abs=1e-4)
 
 
 def test_the_bootstrap_interval_of_a_rate_is_the_normal_one_and_is_reproducible() -> None:
@@ -63,12 +65,15 @@ def test_the_bootstrap_interval_of_a_rate_is_the_normal_one_and_is_reproducible(
     def rate(weight: np.ndarray) -> float:
         return float(weight @ y / weight.sum())
 
-    estimate = bootstrap(rate, 400, resamples=2000, rng=np.random.default_rng(0))
+    estimate = bootstrap({"rate": rate}, 400, resamples=2000, rng=np.random.default_rng(0))["rate"]
     assert estimate is not None and estimate.value == 0.2
     assert (estimate.low, estimate.high) == pytest.approx((0.2 - 0.0392, 0.2 + 0.0392), abs=0.004)
-    again = bootstrap(rate, 400, resamples=2000, rng=np.random.default_rng(0))
-    assert again == estimate
-    assert bootstrap(lambda w: None, 400, resamples=10, rng=np.random.default_rng(0)) is None
+    again = bootstrap({"rate": rate}, 400, resamples=2000, rng=np.random.default_rng(0))
+    assert again == {"rate": estimate}
+    undefined = bootstrap(
+        {"none": lambda w: None, "rate": rate}, 400, resamples=10, rng=np.random.default_rng(0)
+    )
+    assert undefined["none"] is None and undefined["rate"] is not None
 
 
 def test_the_ece_interval_rarely_alarms_on_a_calibrated_model_and_finds_a_shifted_one() -> None:
@@ -77,7 +82,7 @@ def test_the_ece_interval_rarely_alarms_on_a_calibrated_model_and_finds_a_shifte
     def lower_bound(seed: int, shift: float) -> float:
         p, y = sample(100, seed, shift)
         data = Outcomes(p, y)
-        estimate = bootstrap(data.ece, len(y), resamples=200, rng=np.random.default_rng(seed))
+        estimate = bootstrap({"ece": data.ece}, len(y), resamples=200, rng=np.random.default_rng(seed))["ece"]
         assert estimate is not None and estimate.low <= estimate.value <= estimate.high
         return estimate.low
 
