@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from lead_store_fixtures import BACKENDS, PostgresDatabases
 
+from features.schema import parse_schema
 from serving.live_groups import LiveSettings
 from serving.live_performance import LivePerformance, live_performance, model_holdout_auc
-from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, record_outcome
+from serving.store import IncomingLead, LeadStore, OutcomeIn, ingest, labels_for, record_outcome
 from serving.store.labels import DEFAULT_LABELS
 
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)  # ISO week 2026-W10
@@ -55,7 +56,7 @@ def write_block(
     **draw: float,
 ) -> Block:
     """n leads spread over the weeks' days; a `final` share of them gets an outcome drawn from p * `shift` (rejected
-    or lost when not won), the others stay new or accepted. `worked=0` leaves every lead without an outcome."""
+    or lost when not won); of the others, a `worked` / 2 share is accepted and the rest stays new."""
     p = np.clip(rng.beta(2, 8, n), 0.01, 0.95)
     day_of = np.arange(n) * (weeks * 7) // n
     created = [start + timedelta(days=int(d), hours=9) for d in day_of]
@@ -202,6 +203,21 @@ def test_a_window_without_outcomes_shows_expected_numbers_only(world: World) -> 
     assert week["expected"]["rate"] == pytest.approx(p.mean())
     exact = sum(pi * (1 - pj) * (1.0 if pi > pj else 0.5 if pi == pj else 0.0) for pi in p for pj in p)
     assert week["expected"]["roc_auc"] == pytest.approx(exact / (p.sum() * (1 - p).sum()), abs=1e-3)
+
+
+def test_the_schemas_label_mapping_decides_which_leads_count(world: World) -> None:
+    schema = parse_schema(
+        {
+            "id": "lead_id",
+            "label": {"column": "stage", "positive": ["Accepted", "Won"], "negative": ["Rejected"]},
+            "numeric": ["page_views"],
+        }
+    )
+    result = live_performance(world.store, labels_for(schema), **world.fresh.window, settings=SETTINGS)
+    accepted = world.fresh.status.count("accepted")
+    assert result.labels == "accepted+won = 1; rejected = 0" and accepted > 0
+    assert (result.overall.count("final"), result.overall.count("positives")) == (accepted, accepted)
+    assert result.overall.count("open") == 200 - accepted  # the new leads
 
 
 def test_a_few_leads_never_alarm_and_the_result_says_why(world: World) -> None:
