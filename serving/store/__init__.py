@@ -11,12 +11,15 @@ Plain functions over a `LeadStore`, no web framework: the routes, the command li
     source_report(store, by="campaign", since=..., until=...)
     record_scores(store, scored)                      # rescore: new latest score, history row, status untouched
     leads_with_status(store, OPEN, after=last_id, limit=500)   # a page of open leads (rescore, retrain)
+    labels_for(schema).label("won")                   # the label rule: which final outcomes are positive
+    lead_outcomes(store, since=..., until=...)        # pages of leads with score, status, first contact (monitor)
 
 Every function runs in its own transaction; a database out of reach raises `StoreUnavailable` (retry later: nothing
 was written). Times are UTC.
 """
 
 from serving.store.database import LeadFields, LeadStore, StoreUnavailable, open_lead_store
+from serving.store.labels import BadLabelMapping, Labels, labels_for
 from serving.store.leads import (
     IncomingLead,
     LeadState,
@@ -29,6 +32,7 @@ from serving.store.leads import (
     record_scores,
     score_history,
 )
+from serving.store.monitoring import OutcomeChunk, lead_outcomes
 from serving.store.outcomes import (
     FINAL,
     OPEN,
@@ -55,15 +59,18 @@ __all__ = [
     "OUTCOMES",
     "TRANSITIONS",
     "BadCursor",
+    "BadLabelMapping",
     "BadOutcome",
     "IncomingLead",
     "KeyReused",
+    "Labels",
     "Lead",
     "LeadFields",
     "LeadNotFound",
     "LeadState",
     "LeadStore",
     "Outcome",
+    "OutcomeChunk",
     "OutcomeIn",
     "QueueFilters",
     "QueueItem",
@@ -79,6 +86,8 @@ __all__ = [
     "get_lead",
     "ingest",
     "known_ids",
+    "labels_for",
+    "lead_outcomes",
     "leads_with_status",
     "open_lead_store",
     "outcome_events",
