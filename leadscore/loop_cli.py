@@ -27,16 +27,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def loop_errors(command: F) -> F:
-    """A LoopError or a store outage ends the command with exit code 2 and one `error:` line."""
+    """A LoopError, a bad label mapping or a store outage ends the command with exit code 2 and one `error:` line."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from leadscore.loop import LoopError
-        from serving.store import StoreUnavailable
+        from serving.store import BadLabelMapping, StoreUnavailable
 
         try:
             return command(*args, **kwargs)
-        except LoopError as error:
+        except (LoopError, BadLabelMapping) as error:
             message = str(error)
         except StoreUnavailable as error:
             message = f"{error}; what was stored before is kept, running the command again is safe"

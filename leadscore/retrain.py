@@ -1,10 +1,8 @@
 """`leadscore retrain`: the next model learned from what sales recorded in the lead store.
 
 The training table is every stored lead whose outcome says converted or not: its payload as received, the lead id,
-and the label from its status. A schema label mapping `{column, positive, negative}` is matched against the store's
-outcomes (accepted, rejected, won, lost; case-insensitive), so `positive: [won]` or `positive: [accepted, won]` both
-work; a plain 0/1 label column gets won = 1, lost and rejected = 0 (accepted is still in progress: left out). The
-schema's timestamp column keeps the payload's value and falls back to the lead's arrival in the store (and a schema
+and the label from its status, by the store's label rule (serving/store/labels.py: a schema label mapping matched
+against the store's outcomes, or won = 1, lost and rejected = 0 for a plain 0/1 label column). The schema's timestamp column keeps the payload's value and falls back to the lead's arrival in the store (and a schema
 without a timestamp gets that arrival time as one), so the holdout is the most recent leads with an outcome. Then
 the standard pipeline trains a challenger and promotes it only when it is at least as good as the champion on the
 same holdout rows; the run records where its labels came from (store, window, counts per outcome).
@@ -21,25 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from features.schema import LabelMapping, LeadSchema, dump_schema, parse_schema
+from features.schema import LeadSchema, dump_schema, parse_schema
 from leadscore.loop import LoopError, safe_url
-from serving.store import OUTCOMES, LeadStore, leads_with_status
+from serving.store import Labels, LeadStore, labels_for, leads_with_status
 from training.config import TrainConfig, TrainSettings
 from training.train import TrainOutcome, train
 
 ARRIVAL_COLUMN = "stored_created_at"  # the timestamp column added for a schema that has none
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Which stored statuses make a label, the value each writes into the label column, and which are positive."""
-
-    values: dict[str, Any]
-    positive: frozenset[str]
-
-    def describe(self) -> str:
-        negative = sorted(set(self.values) - self.positive)
-        return f"{'+'.join(sorted(self.positive))} = 1; {'+'.join(negative)} = 0"
 
 
 @dataclass(frozen=True)
@@ -60,27 +46,6 @@ class Lineage:
             "retrain_labels": labels.describe(),
             **counts,
         }
-
-
-def labels_for(schema: LeadSchema) -> Labels:
-    """The label rule for this schema (see the module docstring); LoopError when a mapping names no outcome."""
-    if not isinstance(schema.label, LabelMapping):
-        return Labels({"won": 1, "lost": 0, "rejected": 0}, frozenset({"won"}))
-    values: dict[str, Any] = {}
-    positive: set[str] = set()
-    for listed, is_positive in ((schema.label.positive, True), (schema.label.negative, False)):
-        for value in listed:
-            status = value.strip().lower()
-            if status in OUTCOMES:
-                values[status] = value
-                if is_positive:
-                    positive.add(status)
-    if not positive or len(positive) == len(values):
-        raise LoopError(
-            f"label mapping on {schema.label.column!r} must name store outcomes ({', '.join(OUTCOMES)}) on both "
-            "sides, e.g. {column: status, positive: [won], negative: [lost, rejected]}"
-        )
-    return Labels(values, frozenset(positive))
 
 
 def training_table(

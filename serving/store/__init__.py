@@ -11,12 +11,14 @@ Plain functions over a `LeadStore`, no web framework: the routes, the command li
     source_report(store, by="campaign", since=..., until=...)
     record_scores(store, scored)                      # rescore: new latest score, history row, status untouched
     leads_with_status(store, OPEN, after=last_id, limit=500)   # a page of open leads (rescore, retrain)
+    labels_for(schema).label("won")                   # the label rule: which final outcomes are positive
 
 Every function runs in its own transaction; a database out of reach raises `StoreUnavailable` (retry later: nothing
 was written). Times are UTC.
 """
 
 from serving.store.database import LeadFields, LeadStore, StoreUnavailable, open_lead_store
+from serving.store.labels import BadLabelMapping, Labels, labels_for
 from serving.store.leads import (
     IncomingLead,
     LeadState,
@@ -55,9 +57,11 @@ __all__ = [
     "OUTCOMES",
     "TRANSITIONS",
     "BadCursor",
+    "BadLabelMapping",
     "BadOutcome",
     "IncomingLead",
     "KeyReused",
+    "Labels",
     "Lead",
     "LeadFields",
     "LeadNotFound",
@@ -79,6 +83,7 @@ __all__ = [
     "get_lead",
     "ingest",
     "known_ids",
+    "labels_for",
     "leads_with_status",
     "open_lead_store",
     "outcome_events",

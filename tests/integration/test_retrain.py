@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from features.schema import parse_schema
 from leadscore.cli import app
-from leadscore.retrain import labels_for, training_table
+from leadscore.retrain import training_table
 from leadscore.synthetic import SyntheticFiles, write_synthetic
 from leadscore.synthetic_outcomes import DemoSales, write_demo_sales
-from serving.store import LeadStore
+from serving.store import LeadStore, labels_for
 from serving.store.clock import as_utc
 from serving.store.tables import Lead
 from training.register import CHAMPION
