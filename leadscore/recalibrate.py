@@ -25,11 +25,9 @@ import pandas as pd
 
 from features.model import Calibration, LeadModel
 from leadscore.loop import LoopError
-
-# the label rule moves to serving/store/labels.py (branch mon-live): Labels and labels_for will come from there
-from leadscore.retrain import ARRIVAL_COLUMN, Labels, Lineage, labels_for, training_table
+from leadscore.retrain import ARRIVAL_COLUMN, Lineage, training_table
 from serving.model_store import LoadedModel
-from serving.store import LeadStore
+from serving.store import Labels, LeadStore, labels_for
 from serving.store.clock import utcnow
 from training.evaluate import Evaluation
 from training.register import Registered
@@ -157,7 +155,9 @@ def recalibrate(
         _check(0, {}, min_outcomes, window, labels)
     y = table[schema.label_column].isin({labels.values[s] for s in labels.positive}).to_numpy(dtype=np.int64)
     times = _arrival(table, schema.timestamp or ARRIVAL_COLUMN)
-    order = np.argsort(times.to_numpy(dtype="datetime64[ns]"), kind="stable")  # an unknown time sorts last
+    stamps = times.to_numpy(dtype="datetime64[ns]")
+    # by arrival, a time that does not read as one first (fitted, never held out)
+    order = np.lexsort((stamps, ~np.isnat(stamps)))
     fit_rows, held_rows = np.split(order, [len(order) - int(np.ceil(HELD_OUT_SHARE * len(order)))])
     parts = {"older (fit)": y[fit_rows], "newest (held-out)": y[held_rows]}
     _check(len(y), parts, min_outcomes, window, labels)

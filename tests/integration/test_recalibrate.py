@@ -27,6 +27,7 @@ from features.model import LeadModel
 from features.scale import sigmoid
 from leadscore.cli import app
 from leadscore.synthetic import SyntheticFiles, write_synthetic
+from training.gate import fitted_leads, fitted_on
 from training.register import CHALLENGER, CHAMPION
 from training.train import TrainOutcome
 
@@ -35,18 +36,31 @@ NEW_LEADS, SEEN_LEADS = 1200, 100  # leads the champion never saw, and leads it 
 ODDS_SHIFT = 1.2  # the log-odds of converting moved up by this much since the champion was trained
 
 
+def draw(p: np.ndarray, shift: float | np.ndarray, seed: int) -> np.ndarray:
+    """Outcomes drawn with the log-odds of `p` moved by `shift`."""
+    return (np.random.default_rng(seed).random(len(p)) < sigmoid(np.log(p / (1 - p)) + shift)).astype(int)
+
+
+def write_outcomes(path: Path, ids: pd.Series, y: np.ndarray) -> Path:
+    """Each lead accepted and won (y = 1), or rejected: one event (each costs a transaction on SQLite)."""
+    steps = {1: (("accepted", ""), ("won", "")), 0: (("rejected", "no need"),)}
+    events = [(i, step, why) for i, won in zip(ids, y, strict=True) for step, why in steps[int(won)]]
+    pd.DataFrame(events, columns=["lead_id", "outcome", "reason"]).to_csv(path, index=False)
+    return path
+
+
 @dataclass(frozen=True)
 class ShiftedSales:
     leads: Path
     outcomes: Path
     new: pd.DataFrame  # the never-seen leads as typed for the model, with their outcome in `y`
     y: np.ndarray
+    p: np.ndarray  # the champion's probability for each
     created: pd.Series  # and when each was created
 
-    def newest_conversions(self, count: int) -> int:
-        """Conversions among the `count` newest of the never-seen leads (the held-out part)."""
-        order = np.argsort(pd.to_datetime(self.created).to_numpy(), kind="stable")
-        return int(self.y[order[-count:]].sum())
+    def newest(self, count: int) -> np.ndarray:
+        """Positions of the `count` newest never-seen leads (the held-out part)."""
+        return np.argsort(pd.to_datetime(self.created).to_numpy(), kind="stable")[-count:]
 
 
 def source_model(name: str, version: str) -> LeadModel:
@@ -66,19 +80,15 @@ def sales(
     new["lead_id"] = "R" + new["lead_id"]  # ids the champion's training never had
     seen = pd.read_csv(files.leads, dtype=str, keep_default_na=False).head(SEEN_LEADS)
     model = source_model(trained.registered.name, trained.registered.version)
-    p = model.score(as_signature_types(new, model.schema)).probability
-    rng = np.random.default_rng(5)
-    y = (rng.random(len(new)) < sigmoid(np.log(p / (1 - p)) + ODDS_SHIFT)).astype(int)
-    seen_y = (rng.random(len(seen)) < 0.5).astype(int)
-    events = []
-    for lead_id, won in zip([*new["lead_id"], *seen["lead_id"]], [*y, *seen_y], strict=True):
-        events += [(lead_id, "accepted"), (lead_id, "won" if won else "lost")]
-    both = pd.concat([new, seen]).drop(columns=["converted", "lead_status"])
     typed = as_signature_types(new, model.schema)
-    paths = ShiftedSales(folder / "leads.csv", folder / "outcomes.csv", typed, y, new["created_at"])
-    both.to_csv(paths.leads, index=False)
-    pd.DataFrame(events, columns=["lead_id", "outcome"]).to_csv(paths.outcomes, index=False)
-    return paths
+    p = model.score(typed).probability
+    y = draw(p, ODDS_SHIFT, seed=5)
+    seen_y = (np.random.default_rng(6).random(len(seen)) < 0.5).astype(int)
+    ids = pd.concat([new["lead_id"], seen["lead_id"]])
+    outcomes = write_outcomes(folder / "outcomes.csv", ids, np.concatenate([y, seen_y]))
+    leads = folder / "leads.csv"
+    pd.concat([new, seen]).drop(columns=["converted", "lead_status"]).to_csv(leads, index=False)
+    return ShiftedSales(leads, outcomes, typed, y, p, new["created_at"])
 
 
 def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -125,6 +135,7 @@ def test_recalibration_brings_held_out_ece_down_and_passes_the_gate(
     assert f"held out the newest {held:,} leads" in result.stdout and "(the last 90 days)" in result.stdout
 
     client = MlflowClient()
+    source_fitted = fitted_leads(client.get_model_version(name, first.version).run_id)
     version = client.get_model_version_by_alias(name, CHALLENGER)
     assert int(version.version) == int(first.version) + 1
     run = client.get_run(version.run_id)
@@ -137,9 +148,18 @@ def test_recalibration_brings_held_out_ece_down_and_passes_the_gate(
     assert params["source_version"] == first.version and params["left_out_fitted"] == str(SEEN_LEADS)
     assert params["held_out_leads"] == str(held) and params["fit_leads"] == str(NEW_LEADS - held)
     assert params["recalibrate_leads"] == str(NEW_LEADS + SEEN_LEADS)
-    assert params["held_out_conversions"] == str(sales.newest_conversions(held))  # the newest by arrival
+    newest = sales.newest(held)
+    assert params["held_out_conversions"] == str(sales.y[newest].sum())  # the newest by arrival
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/calibration.png", "plots/calibration_before.png"} <= artifacts
+    assert client.list_artifacts(run.info.run_id, "report")  # the model report, as `train` logs it
+    fitted = fitted_leads(
+        run.info.run_id
+    )  # the source's leads and the fitted part; the held-out part stays unseen
+    assert fitted is not None and source_fitted is not None and np.isin(source_fitted, fitted).all()
+    held_ids = sales.new["lead_id"].iloc[newest]
+    assert not fitted_on(held_ids, fitted).any()
+    assert fitted_on(sales.new["lead_id"].drop(held_ids.index), fitted).all()
 
     old, new = source_model(name, first.version), source_model(name, str(version.version))
     assert new.calibration != old.calibration and new.calibration.intercept > old.calibration.intercept
@@ -166,13 +186,12 @@ def few(
     sales: ShiftedSales,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> str:
-    """A store with 40 never-seen leads, all lost, scored by a champion of its own."""
+    """A store with 40 never-seen leads, all rejected, scored by a champion of its own."""
     folder = tmp_path_factory.mktemp("recalibrate-few")
     registered_as(small_model[1], "recalibrate-few")
     leads = pd.read_csv(sales.leads, dtype=str, keep_default_na=False).head(40)
-    events = [(lead_id, outcome) for lead_id in leads["lead_id"] for outcome in ("accepted", "lost")]
+    write_outcomes(folder / "outcomes.csv", leads["lead_id"], np.zeros(len(leads), dtype=int))
     leads.to_csv(folder / "leads.csv", index=False)
-    pd.DataFrame(events, columns=["lead_id", "outcome"]).to_csv(folder / "outcomes.csv", index=False)
     url = f"sqlite:///{folder / 'leads.db'}"
     ingest(url, folder / "leads.csv", folder / "outcomes.csv", "models:/recalibrate-few@champion")
     return url
@@ -201,3 +220,32 @@ def test_the_mlproject_entry_point_maps_onto_the_flags(few: str) -> None:
     args = shlex.split(project.get_entry_point("recalibrate").compute_command(params, storage_dir=""))
     assert args[:2] == ["leadscore", "recalibrate"]
     one_line_error(runner.invoke(app, args[1:]), "only 40 leads", "need at least 100000")
+
+
+def test_a_refit_that_does_not_help_on_the_newest_outcomes_is_not_registered(
+    small_model: tuple[SyntheticFiles, TrainOutcome], sales: ShiftedSales, tmp_path: Path
+) -> None:
+    """The odds rose for a while and are back where the champion put them: the refit on the older outcomes would
+    make the newest ones worse, so nothing is registered and the champion stays."""
+    name = "recalibrate-back"
+    first = registered_as(small_model[1], name).registered
+    some = sales.newest(NEW_LEADS)[::2]  # outcomes for every other lead (by arrival) are enough here
+    shift = np.full(len(some), ODDS_SHIFT)
+    shift[-math.ceil(0.3 * len(some)) :] = 0.0  # the held-out part: the odds the champion gives
+    y = draw(sales.p[some], shift, seed=8)
+    outcomes = write_outcomes(tmp_path / "outcomes.csv", sales.new["lead_id"].iloc[some], y)
+    url = f"sqlite:///{tmp_path / 'leads.db'}"
+    ingest(url, sales.leads, outcomes, f"models:/{name}@{CHAMPION}")
+
+    result = recalibrate(url, f"models:/{name}@{CHAMPION}", "--since", "2000-01-01")
+    assert result.exit_code == 0, result.output
+    assert "not registered: held-out log loss" in result.stdout and "(the last 90 days)" not in result.stdout
+    client = MlflowClient()
+    assert [v.version for v in client.search_model_versions(f"name='{name}'")] == [int(first.version)]
+    runs = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string=f"tags.recalibration_of = 'models:/{name}/{first.version}'",
+        output_format="list",
+    )
+    assert len(runs) == 1 and runs[0].data.tags["registered"] == "False"
+    assert runs[0].data.metrics["log_loss_after"] >= runs[0].data.metrics["log_loss_before"]
