@@ -210,13 +210,16 @@ def recalibrate(
 def _recalibration_lines(done: Recalibration, store_url: str, default_window: bool) -> list[str]:
     """What `recalibrate` prints: window and counts, the calibration, held-out numbers, what the gate said."""
     from leadscore.loop import safe_url
+    from leadscore.recalibrate import DEFAULT_DAYS
 
     b, a = done.metrics_before, done.metrics_after
     if done.left_out is None:
         left = f"; version {done.source_version}'s run does not record which leads it was fitted on: none left out"
     else:
         left = f"; {done.left_out:,} left out (version {done.source_version} was fitted on them)"
-    since = f"{done.since:%Y-%m-%d %H:%M} UTC" + (" (the last 90 days)" if default_window else "")
+    since = f"{done.since:%Y-%m-%d %H:%M} UTC" + (
+        f" (the last {DEFAULT_DAYS} days)" if default_window else ""
+    )
     lines = [
         f"recalibrating {done.name} version {done.source_version} on outcomes since {since} in "
         f"{safe_url(store_url)}: {done.lineage.leads:,} leads ({_counts(done.lineage.counts)}; "
