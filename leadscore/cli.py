@@ -260,7 +260,9 @@ def serve(
     uvicorn.run(service, host=host, port=port, log_level="warning")
 
 
-# The sales loop (leadscore/loop_cli.py): load a file into the lead store, rescore open leads, retrain from outcomes.
+# The sales loop (leadscore/loop_cli.py): load a file into the lead store, rescore open leads, retrain from outcomes,
+# recalibrate from them.
 app.command("ingest")(one_line_errors(loop_cli.ingest))
 app.command("rescore")(one_line_errors(loop_cli.rescore))
 app.command("retrain")(one_line_errors(loop_cli.retrain))
+app.command("recalibrate")(one_line_errors(loop_cli.recalibrate))

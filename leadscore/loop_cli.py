@@ -1,4 +1,4 @@
-"""The sales-loop commands (`ingest`, `rescore`, `retrain`); `leadscore.cli` registers them on the main app."""
+"""The sales-loop commands (`ingest`, `rescore`, `retrain`, `recalibrate`); `leadscore.cli` registers them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -19,6 +19,9 @@ from leadscore.options import (
     with_train_settings,
 )
 from training.config import TrainSettings
+
+if TYPE_CHECKING:
+    from leadscore.recalibrate import Recalibration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -168,3 +171,73 @@ def retrain(
     typer.echo(f"{'promoted to @champion' if reg.promoted else 'not promoted'}: {reg.reason}")
     if reg.promoted:
         typer.echo("open leads still carry the old champion's scores: run `leadscore rescore` to update them")
+
+
+@loop_errors
+def recalibrate(
+    database: DatabaseOption = None,
+    model: ServiceModelOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only outcomes recorded at or after this date or time (UTC if no zone; default: 90 days ago)."
+        ),
+    ] = None,
+    min_outcomes: Annotated[
+        int, typer.Option(min=1, help="Fewest leads with an outcome the model was not fitted on.")
+    ] = 200,
+    experiment: Annotated[str, typer.Option(help=TrainSettings.model_fields["experiment"].description)] = (
+        TrainSettings.model_fields["experiment"].default
+    ),
+) -> None:
+    """Refit the model's calibration on recent outcomes (newest 30% held out); register it through the champion gate."""
+    from leadscore.loop import load_model, open_store, settings_for
+    from leadscore.recalibrate import default_since
+    from leadscore.recalibrate import recalibrate as run_recalibrate
+
+    start = _since(since)
+    settings = settings_for(database, model)
+    store = open_store(settings)
+    try:
+        loaded = load_model(settings)
+        done = run_recalibrate(store, loaded, start or default_since(), min_outcomes, experiment)
+    finally:
+        store.close()
+    for line in _recalibration_lines(done, store.url, default_window=start is None):
+        typer.echo(line)
+
+
+def _recalibration_lines(done: Recalibration, store_url: str, default_window: bool) -> list[str]:
+    """What `recalibrate` prints: window and counts, the calibration, held-out numbers, what the gate said."""
+    from leadscore.loop import safe_url
+    from leadscore.recalibrate import DEFAULT_DAYS
+
+    b, a = done.metrics_before, done.metrics_after
+    if done.left_out is None:
+        left = f"; version {done.source_version}'s run does not record which leads it was fitted on: none left out"
+    else:
+        left = f"; {done.left_out:,} left out (version {done.source_version} was fitted on them)"
+    since = f"{done.since:%Y-%m-%d %H:%M} UTC" + (
+        f" (the last {DEFAULT_DAYS} days)" if default_window else ""
+    )
+    lines = [
+        f"recalibrating {done.name} version {done.source_version} on outcomes since {since} in "
+        f"{safe_url(store_url)}: {done.lineage.leads:,} leads ({_counts(done.lineage.counts)}; "
+        f"{done.labels.describe()}){left}",
+        f"fitted on the older {done.fit.describe()}",
+        f"held out the newest {done.held_out.describe()}",
+        f"calibration: slope {done.before.slope:.4f} -> {done.after.slope:.4f}, "
+        f"intercept {done.before.intercept:.4f} -> {done.after.intercept:.4f}",
+        f"held-out, before -> after: ECE {b['ece']:.4f} -> {a['ece']:.4f}  log loss {b['log_loss']:.4f} -> "
+        f"{a['log_loss']:.4f}  Brier {b['brier']:.4f} -> {a['brier']:.4f}  ROC AUC {a['roc_auc']:.4f} (kept)",
+    ]
+    reg = done.registered
+    if reg is None:
+        return [*lines, f"not registered: {done.reason} (run {done.run_id})"]
+    lines.append(f"registered {reg.name} version {reg.version} as @challenger (run {done.run_id})")
+    lines.append(f"{'promoted to @champion' if reg.promoted else 'not promoted'}: {reg.reason}")
+    if reg.promoted:
+        lines.append(
+            "open leads still carry the old champion's scores: run `leadscore rescore` to update them"
+        )
+    return lines

@@ -1,11 +1,13 @@
 """Calibrating the registered scorer: how far to trust its log-odds (slope) and at what level (intercept).
 
 The slope comes from leads the scorer's fit never saw (out-of-fold and holdout scores); the level from the scorer's
-own leads, recent ones counting more, so the probabilities follow today's conversion rate. See `calibrated_model`.
+own leads, recent ones counting more, so the probabilities follow today's conversion rate. See `calibrated_model`;
+`recalibrated` refits both later on sales outcomes (`leadscore recalibrate`).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -66,3 +68,29 @@ def calibrated_model(
         info=info,
     )
     return model, reference
+
+
+def recalibrated(model: LeadModel, raw: np.ndarray, y: np.ndarray) -> LeadModel:
+    """The model with its Platt calibration refitted on (log-odds, outcome) pairs; everything else is kept.
+
+    Only p = sigmoid(slope * raw + intercept) changes: the preprocessor, the scorer (so the ranking of leads, and the
+    reasons' direction) and the score scale are the very same objects. The scale is deliberately not refitted. It
+    maps a probability to the share of training leads whose probability it exceeds, and the grades are cuts on that
+    score, so each grade starts at a fixed probability (`ScoreScale.probability_cuts`): an A means "expected to
+    convert at least this often". With the scale kept, a lead whose corrected probability crosses a cut changes grade
+    and every grade keeps its expected conversion (a rising conversion rate gives more As, as it should). Pushing the
+    reference through the new calibration instead would leave every score and grade as it was and change what the
+    grades promise, behind the backs of the people who read them.
+
+    The copy's `info` is a copy of the model's, for the caller to add to. Raises ValueError when the refit slope is
+    not positive: the log-odds then no longer rank the outcomes, and only retraining helps.
+    """
+    slope, intercept = platt(raw, y)
+    if not slope > 0:
+        raise ValueError(
+            f"the model's log-odds do not rank these outcomes (refitted slope {slope:.3g}); retrain instead"
+        )
+    new = copy.copy(model)  # the same fitted objects, whatever else the model carries
+    new.calibration = Calibration(slope=slope, intercept=intercept)
+    new.info = dict(model.info)
+    return new

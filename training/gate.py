@@ -36,17 +36,25 @@ def lead_hashes(ids: pd.Series) -> np.ndarray:
     return np.unique(hashed.to_numpy(dtype=np.uint64))
 
 
+def fitted_on(ids: pd.Series, hashes: np.ndarray) -> np.ndarray:
+    """Per lead, whether its id is one of the leads `hashes` (from `lead_hashes`) stand for."""
+    keys = pd.util.hash_pandas_object(ids.astype(str).reset_index(drop=True), index=False)
+    return np.isin(keys.to_numpy(dtype=np.uint64), hashes)
+
+
 def holdout_digest(ids: pd.Series, y: np.ndarray) -> str:
     """A short fingerprint of leads and their outcomes: two runs with the same digest judged the same thing."""
     keys = ids.astype(str).reset_index(drop=True) + "\x1f" + pd.Series(y).astype(str)
     return f"{int(np.bitwise_xor.reduce(lead_hashes(keys), initial=np.uint64(0))):016x}-{len(keys)}"
 
 
-def log_fitted_leads(ids: pd.Series) -> None:
-    """Record, in the active run, which leads the registered model was fitted on."""
+def log_fitted_leads(ids: pd.Series, hashes: np.ndarray | None = None) -> None:
+    """Record, in the active run, which leads the registered model was fitted on: `ids`, and the leads whose
+    `lead_hashes` are given (those an earlier run fitted the same scorer on)."""
+    fitted = lead_hashes(ids) if hashes is None else np.union1d(lead_hashes(ids), hashes)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(FITTED_LEADS).name
-        np.save(path, lead_hashes(ids))
+        np.save(path, fitted)
         mlflow.log_artifact(str(path), str(Path(FITTED_LEADS).parent))
 
 
@@ -110,7 +118,7 @@ def promote(name: str, version: str, challenger: Challenger) -> Registered:
     ids = challenger.holdout[challenger.id_column].astype(str).reset_index(drop=True)
     unseen = np.ones(len(ids), dtype=bool)
     if seen is not None:
-        unseen = ~np.isin(pd.util.hash_pandas_object(ids, index=False).to_numpy(dtype=np.uint64), seen)
+        unseen = ~fitted_on(ids, seen)
     everyone = np.ones(len(ids), dtype=bool)
     if _enough(challenger.y[unseen]):
         rows = unseen
