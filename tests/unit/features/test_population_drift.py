@@ -103,7 +103,7 @@ def test_small_and_empty_windows(model: LeadModel) -> None:
 
 
 def test_a_model_without_a_profile_cannot_be_monitored() -> None:
-    with pytest.raises(NoProfile, match="no reference profile .* retrain it to get one"):
+    with pytest.raises(NoProfile, match=r"no reference profile .* retrain it to get one"):
         DriftCounter(lead_model("logistic"))
 
 

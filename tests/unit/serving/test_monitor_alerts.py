@@ -109,5 +109,5 @@ def test_the_window_defaults_to_the_last_days_and_must_end_after_it_starts() -> 
         datetime(2026, 3, 1, tzinfo=UTC),
         datetime(2026, 3, 2, tzinfo=UTC),
     )
-    with pytest.raises(BadWindow, match="^until: must be after since"):
+    with pytest.raises(BadWindow, match=r"^until: must be after since"):
         window(Settings(), datetime(2026, 3, 2), datetime(2026, 3, 1))
