@@ -49,7 +49,7 @@ def moment(value: str | None, flag: str) -> datetime | None:
         return None
     try:
         return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):  # overflow: a time at the edge of year 1 or 9999 that UTC cannot hold
         fail(f"{flag}: not a date: {value!r}; use YYYY-MM-DD or an ISO 8601 time")
 
 

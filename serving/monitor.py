@@ -87,8 +87,14 @@ def window(
     settings: Settings, since: datetime | None, until: datetime | None, now: datetime | None = None
 ) -> tuple[datetime, datetime]:
     """The window asked for: `until` defaults to now, `since` to `settings.monitor_days` before `until` (UTC)."""
-    end = as_utc(until) if until else as_utc(now) if now else utcnow()
-    start = as_utc(since) if since else end - timedelta(days=settings.monitor_days)
+    try:
+        end = as_utc(until) if until else as_utc(now) if now else utcnow()
+    except OverflowError:
+        raise BadWindow("until", "out of range as a UTC time") from None
+    try:
+        start = as_utc(since) if since else end - timedelta(days=settings.monitor_days)
+    except OverflowError:
+        raise BadWindow("since", "out of range as a UTC time") from None
     if end <= start:
         raise BadWindow("until", f"must be after since ({start.isoformat()}); got {end.isoformat()}")
     return start, end

@@ -4,7 +4,7 @@ nothing from a small window; and the report's one JSON object."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -111,3 +111,8 @@ def test_the_window_defaults_to_the_last_days_and_must_end_after_it_starts() -> 
     )
     with pytest.raises(BadWindow, match=r"^until: must be after since"):
         window(Settings(), datetime(2026, 3, 2), datetime(2026, 3, 1))
+    with pytest.raises(BadWindow, match=r"^since: out of range"):  # 7 days before the first day there is
+        window(Settings(), None, datetime(1, 1, 1))
+    far = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-10)))  # past year 9999 in UTC
+    with pytest.raises(BadWindow, match=r"^until: out of range"):
+        window(Settings(), None, far)
