@@ -7,6 +7,7 @@ input (one `error:` line). `leadscore.cli` registers the command on the main app
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,6 +38,9 @@ def monitor(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of the summary.")
     ] = False,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write the report as a self-contained HTML page to this file.")
+    ] = None,
     log: Annotated[
         bool,
         typer.Option(
@@ -80,6 +84,14 @@ def monitor(
 
         run_id = log_run(report, settings.tracking_uri)
         typer.echo(f"logged to MLflow run {run_id}", err=True)
+    if html is not None:
+        from leadscore.monitor_html import to_html
+
+        try:
+            html.write_text(to_html(report.to_dict(), model_label(loaded)), encoding="utf-8")
+        except OSError as error:
+            fail(f"--html: cannot write {html}: {error.strerror or error}")
+        typer.echo(f"report -> {html}", err=True)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         for alert in report.alerts:

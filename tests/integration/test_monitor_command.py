@@ -6,6 +6,7 @@ adds a run to the model's monitoring experiment.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,16 @@ def test_a_shifted_number_and_source_mix_alert(
     assert f"alert: page_views: PSI {page_views['psi']:.3f} > 0.25 (alert band)" in alerts
     source = next(f for f in body["features"] if f["name"] == "lead_source")
     assert source["moved"][0]["bin"] == "referral" and source["moved"][0]["now"] > 0.6
+
+    page = tmp_path / "monitor.html"
+    assert monitor(lead_store, "--html", str(page)).exit_code == 1
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and f"<h2>Alerts ({len(body['alerts'])})</h2>" in text
+    assert all(html.escape(a["message"]) in text for a in body["alerts"]) and text.count("<svg") == 2
+    assert "http" not in text and "src=" not in text  # self-contained: nothing to fetch
+    one_line_error(
+        monitor(lead_store, "--html", str(tmp_path / "no" / "such" / "x.html")), "--html: cannot write"
+    )
 
 
 def test_a_small_or_empty_window_raises_nothing(
