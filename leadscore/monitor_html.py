@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 from typing import Any
 
 _STYLE = (
@@ -87,13 +88,17 @@ def _feature_rows(features: list[dict[str, Any]]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _time(iso: str) -> str:
+    return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def to_html(report: dict[str, Any], label: str) -> str:
     """The page for one `MonitorReport.to_dict()`; `label` names the model ("lead-scoring version 3")."""
     window = report["window"]
     parts = [
         f"<h1>Monitoring: {_e(label)}</h1>",
-        f"<p>{report['leads']:,} leads arrived from {_e(window['since'])} to {_e(window['until'])}, against "
-        f"{report['reference_leads']:,} training leads. Computed {_e(report['computed_at'])}.</p>",
+        f"<p>{report['leads']:,} leads arrived from {_time(window['since'])} to {_time(window['until'])}, against "
+        f"{report['reference_leads']:,} training leads. Computed {_time(report['computed_at'])}.</p>",
     ]
     if report["note"]:
         parts.append(f"<p><strong>{_e(report['note'])}</strong></p>")
