@@ -24,7 +24,7 @@ def reloaded(small_model: tuple[SyntheticFiles, TrainOutcome]) -> LeadModel:
 def test_the_registered_model_carries_the_profile_of_every_lead_it_was_fitted_on(
     small_model: tuple[SyntheticFiles, TrainOutcome], reloaded: LeadModel
 ) -> None:
-    files, trained = small_model
+    files = small_model[0]
     profile = reloaded.profile
     assert profile is not None
     assert (
