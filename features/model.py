@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -21,6 +21,9 @@ from features.groups import GroupScores, group_columns, group_scores
 from features.reasons import Reasons, rank_reasons
 from features.scale import ScoreScale, sigmoid
 from features.schema import LeadSchema, parse_schema
+
+if TYPE_CHECKING:
+    from features.profile import ReferenceProfile
 
 __all__ = ["Calibration", "Columns", "LeadModel", "Scores", "sigmoid"]
 
@@ -82,6 +85,7 @@ class LeadModel(PythonModel):
         calibration: Calibration,
         scale: ScoreScale,
         info: dict[str, Any] | None = None,
+        profile: ReferenceProfile | None = None,
     ) -> None:
         self.schema_dict = schema.to_dict()
         self.preprocessor = preprocessor
@@ -89,6 +93,8 @@ class LeadModel(PythonModel):
         self.calibration = calibration
         self.scale = scale
         self.info = dict(info or {})
+        # the training leads' reference profile (features/profile.py); None for models trained before it existed
+        self.profile = profile
 
     @classmethod
     def unloaded(cls) -> LeadModel:
@@ -112,6 +118,7 @@ class LeadModel(PythonModel):
         """Models pickled before families existed carried a bare booster: they load as the LightGBM family."""
         if "scorer" not in state and "booster" in state:
             state["scorer"] = LightGBMScorer(state.pop("booster"))
+        state.setdefault("profile", None)  # pickled before reference profiles existed
         self.__dict__.update(state)
 
     @property

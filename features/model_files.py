@@ -3,7 +3,8 @@
 MLflow logs the folder as the registered model's artifact and `LeadModel.load_context` reads it (models from code,
 features/logged_model.py): loading a model unpickles nothing; the only code it runs is features/ itself. It holds:
 
-    model.json   format, schema, fitted preprocessor, scorer, calibration, score scale and info; each array and
+    model.json   format, schema, fitted preprocessor, scorer, calibration, score scale, info and the reference
+                 profile (features/profile.py; absent in folders written before it existed); each array and
                  booster in it is a reference ({"$array": name} or {"$lightgbm": file})
     arrays.npz   the numpy arrays by name (the place they come from, e.g. "scorer.parts.0.terms.3.table")
     *.txt        each LightGBM booster, all iterations, as `Booster.model_to_string` writes it
@@ -30,6 +31,7 @@ from features.clean import LeadCleaner
 from features.encode import CategoryEncoder
 from features.families import AdditiveScorer, BlendScorer, LightGBMScorer, SplineTerm, TableTerm
 from features.model import Calibration, LeadModel
+from features.profile import ReferenceProfile
 from features.scale import ScoreScale
 from features.schema import parse_schema
 
@@ -59,6 +61,8 @@ def write_model(model: LeadModel, folder: Path) -> Path:
         "scale": writer.value(model.scale, "scale"),
         "info": writer.value(model.info, "info"),
     }
+    if model.profile is not None:
+        manifest["profile"] = writer.value(model.profile.to_dict(), "profile")
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
     # named after their place ("scale.reference", ...): never one of savez's own `file` or `allow_pickle`
     arrays: dict[str, Any] = writer.arrays
@@ -84,7 +88,17 @@ def read_model(folder: Path) -> LeadModel:
         calibration=reader.value(manifest["calibration"]),
         scale=reader.value(manifest["scale"]),
         info=reader.value(manifest["info"]),
+        profile=_profile(folder, manifest.get("profile")),
     )
+
+
+def _profile(folder: Path, data: Any) -> ReferenceProfile | None:
+    if data is None:
+        return None
+    try:
+        return ReferenceProfile.from_dict(data)
+    except (TypeError, ValueError, KeyError) as error:
+        raise ModelFilesError(f"{folder / MANIFEST}: unreadable reference profile: {error}") from None
 
 
 def _preprocessor_state(pipeline: Pipeline) -> dict[str, Any]:

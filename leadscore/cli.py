@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.exceptions import TyperException
 
-from leadscore import loop_cli
+from leadscore import loop_cli, monitor_cli
 from leadscore.keys_cli import keys_app
 from leadscore.loop_cli import warn
 from leadscore.options import (
@@ -266,3 +266,6 @@ app.command("ingest")(one_line_errors(loop_cli.ingest))
 app.command("rescore")(one_line_errors(loop_cli.rescore))
 app.command("retrain")(one_line_errors(loop_cli.retrain))
 app.command("recalibrate")(one_line_errors(loop_cli.recalibrate))
+
+# Monitoring (leadscore/monitor_cli.py): drift of the leads scored in a window against the model's training leads.
+app.command("monitor")(one_line_errors(monitor_cli.monitor))

@@ -16,6 +16,7 @@ from leadscore.options import (
     ServiceModelOption,
     StrictOption,
     fail,
+    moment,
     with_train_settings,
 )
 from training.config import TrainSettings
@@ -119,15 +120,7 @@ def rescore(
 
 
 def _since(value: str | None) -> datetime | None:
-    from leadscore.loop import LoopError
-    from serving.store.clock import as_utc
-
-    if not value:
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
-    except ValueError:
-        raise LoopError(f"--since: not a date: {value!r}; use YYYY-MM-DD or an ISO 8601 time") from None
+    return moment(value, "--since")
 
 
 @loop_errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Annotated, Any, NoReturn, get_type_hints
 
@@ -38,6 +39,18 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """End the command with one `error:` line on stderr (exit code 2: the input is wrong)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=code)
+
+
+def moment(value: str | None, flag: str) -> datetime | None:
+    """A date or ISO 8601 time given on the command line, as an aware UTC time (UTC when it names no zone)."""
+    from serving.store.clock import as_utc
+
+    if not value:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except (ValueError, OverflowError):  # overflow: a time at the edge of year 1 or 9999 that UTC cannot hold
+        fail(f"{flag}: not a date: {value!r}; use YYYY-MM-DD or an ISO 8601 time")
 
 
 def with_train_settings(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -26,6 +26,7 @@ from serving.model_store import ModelStore, load
 from serving.requests import InvalidRequest
 from serving.routes import docs, mlflow_compat, ops, score
 from serving.routes import leads as lead_routes
+from serving.routes import monitor as monitor_routes
 from serving.routes import pages as page_routes
 from serving.routes import queue as queue_routes
 from serving.routes import reports as report_routes
@@ -114,6 +115,7 @@ def create_app(
         lead_routes.router,
         queue_routes.router,
         report_routes.router,
+        monitor_routes.router,
         page_routes.router,
         docs.router,
     )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from serving.model_store import ModelStore
+    from serving.monitor import MonitorReport
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -45,6 +46,53 @@ class ModelCollector(Collector):
         )
         yield CounterMetricFamily(
             "leadscore_model_load_failures", "Model loads refused or failed.", value=self.store.failures
+        )
+
+
+class MonitorGauges(Collector):
+    """Drift gauges from the last monitoring report this process computed (GET /v1/monitor): never recomputed at
+    scrape time, which would read the whole window from the store on every scrape. None until the first report."""
+
+    def __init__(self) -> None:
+        self.report: MonitorReport | None = None
+
+    def update(self, report: MonitorReport) -> None:
+        self.report = report  # one assignment: a scrape sees the old report or the new one
+
+    def collect(self) -> Iterable[Metric]:
+        report = self.report
+        if report is None:
+            return
+        psi = GaugeMetricFamily(
+            "leadscore_monitor_feature_psi", "PSI of each feature, window vs training.", labels=["feature"]
+        )
+        for feature in report.drift.features:
+            psi.add_metric([feature.name], feature.psi)
+        yield psi
+        if report.score_psi is not None:
+            yield GaugeMetricFamily(
+                "leadscore_monitor_score_psi", "PSI of the score, window vs training.", value=report.score_psi
+            )
+        alert = GaugeMetricFamily(
+            "leadscore_monitor_alert",
+            "1 for each metric and subject that crossed its threshold.",
+            labels=["metric", "subject"],
+        )
+        for item in report.alerts:
+            alert.add_metric([item.metric, item.subject], 1.0)
+        yield alert
+        yield GaugeMetricFamily(
+            "leadscore_monitor_alerting",
+            "1 when anything crossed an alert threshold.",
+            value=float(bool(report.alerts)),
+        )
+        yield GaugeMetricFamily(
+            "leadscore_monitor_leads", "Leads in the monitored window.", value=report.leads
+        )
+        yield GaugeMetricFamily(
+            "leadscore_monitor_computed_timestamp_seconds",
+            "When the monitoring report behind these gauges was computed (Unix time).",
+            value=report.computed_at.timestamp(),
         )
 
 
@@ -108,6 +156,8 @@ class Metrics:
             "leadscore_leads_scored", "Leads scored, by grade.", ["grade"], registry=self.registry
         )
         self.registry.register(ModelCollector(store))
+        self.monitor = MonitorGauges()
+        self.registry.register(self.monitor)
         # labelled children looked up once: `labels()` costs a lock and a few microseconds on every request
         self._children: dict[tuple[Any, ...], Any] = {}
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -95,6 +95,28 @@ class Settings(BaseSettings):
         min_length=1,
         description="Reasons sales may give when rejecting a lead (JSON list).",
     )
+
+    # monitoring (serving/monitor.py, docs/monitoring.md): drift against the model's reference profile
+    monitor_days: float = Field(
+        default=7.0, gt=0, description="Default monitoring window: the leads that arrived in the last N days."
+    )
+    monitor_psi_watch: float = Field(default=0.1, gt=0, description="PSI from which drift is worth watching.")
+    monitor_psi_alert: float = Field(default=0.25, gt=0, description="PSI above which drift alerts.")
+    monitor_min_leads: int = Field(
+        default=200, ge=1, description="Fewest leads in the window for any drift alert (fewer: noise)."
+    )
+    monitor_share_rise: float = Field(
+        default=0.10,
+        gt=0,
+        le=1,
+        description="Rise in a feature's missing or unseen share (absolute, vs training) that alerts.",
+    )
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> Settings:
+        if self.monitor_psi_watch > self.monitor_psi_alert:
+            raise ValueError("monitor_psi_watch must not be above monitor_psi_alert")
+        return self
 
 
 def default_model_cache() -> Path:

@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from features.clean import LeadCleaner
+from features.population_drift import floor_for, psi_terms
 from features.schema import LeadSchema
 from training.split import time_order
 
@@ -26,7 +27,7 @@ PSI_WATCH, PSI_ALERT = 0.1, 0.25  # the conventional bands: below 0.1 stable, 0.
 # band AND random samples of these sizes would reach it less often than this. Sparse bins make the tail of PSI ~10%
 # heavier than chi2's, so 1 in 10,000 by chi2 keeps false flags under 1 in 1,000 features (simulated).
 NOISE_P = 1e-4
-BINS, TOP_CATEGORIES, MIN_BIN_ROWS, FLOOR = 10, 20, 10, 1e-4
+BINS, TOP_CATEGORIES, MIN_BIN_ROWS = 10, 20, 10
 MAX_ROWS = 20_000  # per window, drawn at random: PSI noise at 20k vs 20k is ~0.001, 1% of the watch band
 MIN_ROWS = 30  # per window, below which the windows are not compared
 RATE_RELATIVE = 0.2  # a conversion change under a fifth of the older rate is not worth a warning
@@ -131,10 +132,8 @@ def _feature_row(name: str, kind: str, binned: Binned) -> dict[str, object]:
     """PSI of the recent window against the older one, its noise level, band, and the bins that moved most."""
     a, b, labels, unseen = binned
     p, q = (np.bincount(c, minlength=len(labels)) / len(c) for c in (a, b))
-    # an empty bin counts as half a lead of the smaller window (at least FLOOR): one stray lead is not huge drift
-    floor = max(FLOOR, 0.5 / min(len(a), len(b)))
-    pf, qf = np.maximum(p, floor), np.maximum(q, floor)
-    psi = float(np.sum((qf - pf) * np.log(qf / pf)))
+    # an empty bin counts as half a lead of the smaller window (at least 1e-4): one stray lead is not huge drift
+    psi = float(psi_terms(p, q, floor_for(len(a), len(b))).sum())
     noise = float(chi2.ppf(1 - NOISE_P, max(np.count_nonzero(p + q) - 1, 1)) * (1 / len(a) + 1 / len(b)))
     moved = [i for i in np.argsort(-np.abs(q - p), kind="stable")[:2] if p[i] != q[i]]
     band = "alert" if psi > PSI_ALERT else "watch" if psi >= PSI_WATCH else "stable"

@@ -4,6 +4,8 @@
 2. Fit on the training part (`training.fit.fit_model`) and score the holdout once: the report's honest numbers.
 3. Refit the same choice on all labelled leads, training part and holdout together, and calibrate it on scores of
    leads no model saw while fitting (the training part's out-of-fold scores and the holdout's scores from step 2).
+4. Profile those leads as the registered model sees them (features/profile.py): the reference monitoring compares
+   scored leads with.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features.model import LeadModel
+from features.profile import build_profile
 from features.schema import LeadSchema
 from training.fit import DEFAULT_MAX_TRIALS, FitResult, fit_model, refit
 from training.split import holdout_split
@@ -104,4 +107,6 @@ def train_model(
             "split": split,
         },
     )
+    log.log(level, "profiling the %d leads the registered model was fitted on", len(y))
+    model.profile = build_profile(model, frame, y, timestamps)
     return Trained(fit, model, split, train_rows, holdout_rows, holdout_scores, calibration_probability)

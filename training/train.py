@@ -222,6 +222,8 @@ def train(config: TrainConfig) -> TrainOutcome:
         newest = _newest_quarter(holdout_ts, trained.split)
         _log_artifacts(trained, evaluation, holdout, y_holdout, newest, drift)
         log_fitted_leads(leads.frame[schema.id])
+        if model.profile is not None:  # also inside the registered model; here for people browsing the run
+            mlflow.log_dict(model.profile.to_dict(), "reference_profile.json")
         log.info("registering %s", config.model_name)
         version = log_and_register(model, input_example(model, holdout), config.model_name)
         tag_version(config.model_name, version, made_from)

@@ -13,6 +13,7 @@ Plain functions over a `LeadStore`, no web framework: the routes, the command li
     leads_with_status(store, OPEN, after=last_id, limit=500)   # a page of open leads (rescore, retrain)
     labels_for(schema).label("won")                   # the label rule: which final outcomes are positive
     lead_outcomes(store, since=..., until=...)        # pages of leads with score, status, first contact (monitor)
+    for chunk in scored_window(store, since, until): ...      # leads that arrived in a window, 5,000 at a time
 
 Every function runs in its own transaction; a database out of reach raises `StoreUnavailable` (retry later: nothing
 was written). Times are UTC.
@@ -50,6 +51,7 @@ from serving.store.outcomes import (
 )
 from serving.store.queue import BadCursor, QueueFilters, QueueItem, QueuePage, Sla, queue, queue_item_dict
 from serving.store.report import SourceQuality, report_csv, source_report
+from serving.store.scored_window import WindowLead, scored_window
 from serving.store.tables import ID_LENGTH, Lead, Outcome, Score
 
 __all__ = [
@@ -82,6 +84,7 @@ __all__ = [
     "StoreUnavailable",
     "StoredLead",
     "TransitionRefused",
+    "WindowLead",
     "count_with_status",
     "get_lead",
     "ingest",
@@ -98,5 +101,6 @@ __all__ = [
     "record_scores",
     "report_csv",
     "score_history",
+    "scored_window",
     "source_report",
 ]

@@ -22,6 +22,7 @@ GUARDED: list[tuple[str, str, object, set[str]]] = [
     ("POST", "/invocations", {"dataframe_records": [LEAD]}, {"score", "admin"}),
     ("GET", "/v1/model", None, {"score", "sales", "admin"}),
     ("GET", "/metrics", None, {"admin"}),
+    ("GET", "/v1/monitor", None, {"admin"}),
 ]
 OPEN = ["/healthz", "/readyz", "/ping", "/health", "/version", "/docs", "/redoc", "/openapi.json"]
 

@@ -22,6 +22,7 @@ def store_calls(client: TestClient) -> list[Any]:
         client.post("/v1/leads/O-1/outcome", json={"outcome": "accepted"}),
         client.get("/v1/queue"),
         client.get("/v1/reports/sources"),
+        client.get("/v1/monitor"),
     ]
 
 
