@@ -1,4 +1,4 @@
-// The service's HTTP API as the queue page uses it: the rep's key, errors as ApiError, their explanation.
+// The service's HTTP API as the pages use it: the user's key, errors as ApiError, their explanation.
 
 export const KEY_STORAGE = "leadscore.apiKey";
 
@@ -40,12 +40,14 @@ export async function api(path, options = {}) {
   throw new ApiError(response.status, detail, response.headers.get("Retry-After"));
 }
 
-export function explain(error, what, writing) {
+const article = (word) => (/^[aeiou]/.test(word) ? "an" : "a");
+
+export function explain(error, what, writing, role = "sales") {
   switch (error.status) {
     case 401:
-      return `${what}: an API key is needed (${error.message}). Enter a sales key above.`;
+      return `${what}: an API key is needed (${error.message}). Enter ${article(role)} ${role} key above.`;
     case 403:
-      return `${what}: this key may not do that (${error.message}). Enter a sales key above.`;
+      return `${what}: this key may not do that (${error.message}). Enter ${article(role)} ${role} key above.`;
     case 409:
       return `${what}: not recorded, the lead changed meanwhile (${error.message}).`;
     case 503: {

@@ -1,7 +1,8 @@
-"""The sales reps' queue page (GET /queue, plain HTML/JS/CSS shipped in the package) and the options it needs.
+"""The pages (plain HTML/JS/CSS shipped in the package): the sales queue (GET /queue) with the options it needs, and
+the score monitor (GET /monitor).
 
-The page itself is open: it holds no data. Every call it makes (queue, options, outcomes) carries the rep's key
-and needs role `sales`, like any other client of those routes.
+A page itself is open: it holds no data. Every call it makes carries the user's key and needs the role of the route
+it calls (`sales` for the queue's, `admin` for GET /v1/monitor), like any other client of those routes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from serving.deps import SettingsDep
 router = APIRouter(tags=["sales"])
 
 JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
-ASSETS = {"queue.js": JS, "api.js": JS, "rows.js": JS, "queue.css": CSS}  # queue.js imports the other two
+PAGES = {"queue": "queue.html", "monitor": "monitor.html"}
+ASSETS = {
+    **{name: JS for name in ("api.js", "queue.js", "rows.js", "monitor.js", "charts.js")},
+    **{name: CSS for name in ("base.css", "queue.css", "monitor.css")},
+}
 # the page loads nothing from elsewhere, and the browser is told to refuse anything that tries
 HEADERS = {
     "Content-Security-Policy": (
@@ -51,12 +56,18 @@ def _asset(name: str) -> bytes:
 @router.get("/queue", response_class=HTMLResponse, include_in_schema=False)
 def queue_page() -> HTMLResponse:
     """The queue page for sales reps: leads by score, reasons, deadline countdown, accept or reject."""
-    return HTMLResponse(_asset("queue.html"), headers=HEADERS)
+    return HTMLResponse(_asset(PAGES["queue"]), headers=HEADERS)
 
 
-@router.get("/queue/assets/{name}", include_in_schema=False)
-def queue_asset(name: str) -> Response:
-    """The page's script and style sheet (nothing else is served from here)."""
+@router.get("/monitor", response_class=HTMLResponse, include_in_schema=False)
+def monitor_page() -> HTMLResponse:
+    """The score monitor for the data scientist: drift against the training leads, live accuracy from outcomes."""
+    return HTMLResponse(_asset(PAGES["monitor"]), headers=HEADERS)
+
+
+@router.get("/assets/{name}", include_in_schema=False)
+def page_asset(name: str) -> Response:
+    """The pages' scripts and style sheets (nothing else is served from here)."""
     media_type = ASSETS.get(name)
     if media_type is None:
         raise HTTPException(

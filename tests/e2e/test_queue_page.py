@@ -83,14 +83,15 @@ def test_the_page_loads_everything_from_the_service_itself(
     paths = {urlparse(url).path for url in requested}
     assert {
         "/queue",
-        "/queue/assets/queue.js",
-        "/queue/assets/api.js",
-        "/queue/assets/rows.js",
-        "/queue/assets/queue.css",
+        "/assets/queue.js",
+        "/assets/api.js",
+        "/assets/rows.js",
+        "/assets/base.css",
+        "/assets/queue.css",
         "/v1/queue/options",
         "/v1/queue",
     } <= paths
-    assert httpx.get(open_server.url("/queue/assets/pages.py")).status_code == 404
+    assert httpx.get(open_server.url("/assets/pages.py")).status_code == 404
 
 
 def test_accepting_a_lead_shows_it_accepted_and_stores_the_outcome(
