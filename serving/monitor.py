@@ -1,8 +1,9 @@
 """The monitor: the leads scored in a window against the model's reference profile, and the alerts that follow.
 
 Plain functions, no web framework: `leadscore monitor` and `GET /v1/monitor` call `monitor` and print or send
-`MonitorReport.to_dict()`. Drift comes from features/population_drift.py; live performance from sales outcomes has
-its slot (`performance`) in the report. See docs/monitoring.md.
+`MonitorReport.to_dict()`. Drift comes from features/population_drift.py, live performance from sales outcomes
+from serving/live_performance.py (over a longer window ending at the same time: outcomes take a sales cycle).
+See docs/monitoring.md.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from features.population_drift import DriftBands, DriftCounter, NoProfile, PopulationDrift
 from serving.alerts import Alert
+from serving.live_groups import LiveSettings
+from serving.live_performance import live_performance, model_holdout_auc
 from serving.settings import Settings
-from serving.store import LeadStore, scored_window
+from serving.store import BadLabelMapping, LeadStore, labels_for, scored_window
 from serving.store.clock import as_utc, utcnow
 
 if TYPE_CHECKING:
@@ -34,7 +37,7 @@ class BadWindow(ValueError):
 
 @dataclass(frozen=True)
 class MonitorReport:
-    """One monitoring run: which model, which window, the drift, live performance (when plugged in), the alerts."""
+    """One monitoring run: which model, which window, the drift, live performance, and the alerts of both."""
 
     model_name: str | None
     model_version: str
@@ -42,7 +45,8 @@ class MonitorReport:
     until: datetime
     drift: PopulationDrift
     alerts: list[Alert]
-    performance: dict[str, Any] | None = None
+    performance: dict[str, Any] | None = None  # LivePerformance.to_dict(), None when it cannot be measured
+    notes: list[str] = field(default_factory=list)  # what could not be measured, and why
     computed_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -70,6 +74,7 @@ class MonitorReport:
             "score_psi": self.score_psi,
             "score": score,
             "performance": self.performance,
+            "notes": list(self.notes),
             "alerts": [a.to_dict() for a in self.alerts],
         }
 
@@ -155,7 +160,8 @@ def monitor(
     progress: Callable[[int], object] | None = None,
 ) -> MonitorReport:
     """Count the leads that arrived in the window (default: the last `settings.monitor_days` days) into the model's
-    reference bins, chunk by chunk, and say what alerts.
+    reference bins, chunk by chunk; judge the probabilities of the leads that arrived in the
+    `settings.monitor_outcome_days` before the window's end against their sales outcomes; say what alerts.
 
     Raises NoProfile for a model trained before reference profiles, BadWindow for a window that ends before it
     starts, StoreUnavailable when the store cannot be reached. `progress` is told each chunk's size.
@@ -167,4 +173,27 @@ def monitor(
         if progress is not None:
             progress(len(chunk))
     drift = counter.result(bands_from(settings))
-    return MonitorReport(model_name, model_version, start, end, drift, drift_alerts(drift))
+    try:
+        labels = labels_for(model.schema)
+    except BadLabelMapping as error:  # the model still scores: say why its accuracy cannot be judged
+        note = f"live accuracy is not measured: the model's schema has a {error}"
+        return MonitorReport(model_name, model_version, start, end, drift, drift_alerts(drift), None, [note])
+    performance = live_performance(
+        store,
+        labels,
+        since=end - timedelta(days=settings.monitor_outcome_days),
+        until=end,
+        holdout_auc=model_holdout_auc(model.info),
+        settings=live_settings(settings),
+    )
+    alerts = drift_alerts(drift) + performance.alerts
+    return MonitorReport(model_name, model_version, start, end, drift, alerts, performance.to_dict())
+
+
+def live_settings(settings: Settings) -> LiveSettings:
+    return LiveSettings(
+        min_outcomes=settings.monitor_min_outcomes,
+        conversion_tolerance=settings.monitor_conversion_tolerance,
+        ece_threshold=settings.monitor_ece_alert,
+        auc_margin=settings.monitor_auc_margin,
+    )

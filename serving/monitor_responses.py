@@ -57,11 +57,78 @@ class ScoreDrift(BaseModel):
 
 
 class AlertOut(BaseModel):
-    metric: str = Field(description="feature_psi, score_psi, missing_share or unseen_share")
-    subject: str = Field(description="The feature, or 'score'.")
+    metric: str = Field(
+        description="feature_psi, score_psi, missing_share, unseen_share, conversion, ece or roc_auc"
+    )
+    subject: str = Field(description="The feature, 'score', a grade, or 'overall'.")
     value: float
     threshold: float
     message: str
+
+
+class Interval(BaseModel):
+    value: float
+    low: float
+    high: float
+
+
+class Sales(BaseModel):
+    contacted: int
+    accepted: int
+    rejected: int
+    won: int
+    lost: int
+    acceptance_rate: float | None = Field(description="Accepted (or further) of the contacted leads.")
+    win_rate: float | None = Field(description="Won of the won and lost leads.")
+    mean_hours_to_contact: float | None
+
+
+class Observed(BaseModel):
+    """Leads with a final outcome only."""
+
+    conversions: int
+    expected_conversions: float = Field(description="Sum of their probabilities.")
+    rate: float | None
+    expected_rate: float | None = Field(description="Mean of their probabilities.")
+    interval: list[float] | None = Field(description="Wilson interval of the observed rate.")
+    expected_inside: bool | None
+    roc_auc: Interval | None = Field(description="With its bootstrap interval; needs enough outcomes.")
+    ece: Interval | None
+
+
+class Expected(BaseModel):
+    """All the group's leads, from their probabilities alone (confidence-based estimation, as NannyML's CBPE)."""
+
+    conversions: float
+    rate: float | None
+    roc_auc: float | None
+
+
+class Group(BaseModel):
+    key: str = Field(description="'overall', a grade, or an ISO week such as 2026-W49.")
+    leads: int
+    final: int = Field(description="Leads whose outcome is final (the label rule labels them).")
+    open: int = Field(description="Leads still open: not counted as negatives.")
+    pending: bool = Field(description="Mostly open: read the expected numbers, not the observed ones.")
+    sales: Sales
+    observed: Observed
+    expected: Expected
+
+
+class Performance(BaseModel):
+    """Live accuracy: the probabilities of the leads that arrived in [since, until) against their outcomes."""
+
+    since: datetime
+    until: datetime
+    labels: str = Field(description="The label rule, e.g. 'won = 1; lost+rejected = 0'.")
+    overall: Group
+    grades: list[Group]
+    weeks: list[Group]
+    model_versions: dict[str, int] = Field(description="Leads per model version that scored them.")
+    holdout_roc_auc: float | None
+    settings: dict[str, Any]
+    alerts: list[AlertOut]
+    notes: list[str] = Field(description="Why something was not judged.")
 
 
 class MonitorResponse(BaseModel):
@@ -78,5 +145,6 @@ class MonitorResponse(BaseModel):
     features: list[FeatureDrift] = Field(description="Largest PSI first; empty without leads.")
     score_psi: float | None
     score: ScoreDrift | None
-    performance: dict[str, Any] | None = Field(description="Live performance from sales outcomes.")
-    alerts: list[AlertOut]
+    performance: Performance | None = Field(description="Live performance from sales outcomes.")
+    notes: list[str] = Field(description="What could not be measured, and why.")
+    alerts: list[AlertOut] = Field(description="Drift and live-performance alerts together.")

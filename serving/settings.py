@@ -111,6 +111,25 @@ class Settings(BaseSettings):
         le=1,
         description="Rise in a feature's missing or unseen share (absolute, vs training) that alerts.",
     )
+    # live performance from sales outcomes (serving/live_performance.py)
+    monitor_outcome_days: float = Field(
+        default=91.0,
+        gt=0,
+        description="Live accuracy covers the leads that arrived in the N days before the window's end "
+        "(outcomes take a sales cycle to come in).",
+    )
+    monitor_min_outcomes: int = Field(
+        default=100, ge=1, description="Fewest leads with a final outcome before a group is judged."
+    )
+    monitor_conversion_tolerance: float = Field(
+        default=0.1, gt=0, description="Relative gap of observed vs expected conversion that may alert."
+    )
+    monitor_ece_alert: float = Field(
+        default=0.05, gt=0, lt=1, description="ECE whose interval lies wholly above this alerts."
+    )
+    monitor_auc_margin: float = Field(
+        default=0.05, ge=0, lt=1, description="ROC AUC wholly below the holdout's minus this alerts."
+    )
 
     @model_validator(mode="after")
     def _bands_in_order(self) -> Settings:

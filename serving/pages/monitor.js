@@ -86,8 +86,8 @@ function summary(report) {
   if (!report.alerts.length) $("summary-text").append(el("span", { class: "ok" }, "No alerts."));
   const alerts = $("alerts");
   alerts.replaceChildren(...report.alerts.map((a) => el("li", { "data-metric": a.metric }, a.message)));
-  const notes = [report.note, ...((report.performance && report.performance.notes) || [])].filter(Boolean);
-  $("notes").replaceChildren(...notes.map((n) => el("li", {}, n)));
+  const notes = [report.note, ...report.notes, ...((report.performance && report.performance.notes) || [])];
+  $("notes").replaceChildren(...notes.filter(Boolean).map((n) => el("li", {}, n)));
   $("summary").hidden = false;
 }
 
@@ -226,7 +226,7 @@ function performance(report) {
   if (!p) return;
   $("performance-window").textContent =
     `Leads that arrived from ${p.since.slice(0, 10)} to ${p.until.slice(0, 10)}; a lead counts once its outcome is ` +
-    `final (${p.labels.positive.join(", ")} against ${p.labels.negative.join(", ")}); open leads are not counted ` +
+    `final (${p.labels}); open leads are not counted ` +
     "as lost. Expected numbers come from the probabilities alone.";
   performanceCharts(p);
   weekRows(p);
