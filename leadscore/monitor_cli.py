@@ -85,10 +85,10 @@ def monitor(
         run_id = log_run(report, settings.tracking_uri)
         typer.echo(f"logged to MLflow run {run_id}", err=True)
     if html is not None:
-        from leadscore.monitor_html import to_html
+        from serving.page_file import standalone
 
         try:
-            html.write_text(to_html(report.to_dict(), model_label(loaded)), encoding="utf-8")
+            html.write_text(standalone("monitor.html", report.to_dict()), encoding="utf-8")
         except OSError as error:
             fail(f"--html: cannot write {html}: {error.strerror or error}")
         typer.echo(f"report -> {html}", err=True)

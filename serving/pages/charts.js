@@ -32,7 +32,9 @@ function figure(title, description, width, height, legend) {
     preserveAspectRatio: "xMinYMin meet",
   });
   svg.append(svgEl("title", { id: `${id}-title` }, title), svgEl("desc", { id: `${id}-desc` }, description));
-  root.append(svg);
+  const scroll = htmlEl("div", { class: "chart-scroll" });  // narrow screens scroll the chart, not shrink its text
+  scroll.append(svg);
+  root.append(scroll);
   if (legend && legend.length) {
     const list = htmlEl("ul", { class: "legend" });
     for (const [label, className] of legend) {
@@ -52,7 +54,9 @@ function numbers(columns, rows) {
   const table = htmlEl("table");
   const head = htmlEl("tr");
   for (const column of columns) head.append(htmlEl("th", { scope: "col" }, column));
-  table.append(htmlEl("thead")).append(head);
+  const thead = htmlEl("thead");
+  thead.append(head);
+  table.append(thead);
   const body = htmlEl("tbody");
   for (const cells of rows) {
     const tr = htmlEl("tr");
@@ -64,15 +68,20 @@ function numbers(columns, rows) {
   return details;
 }
 
-function niceMax(value) {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (value <= step * power) return step * power;
-  return 10 * power;
+/** A round step for about four intervals up to `value` (1, 2, 2.5 or 5 times a power of ten). */
+function niceStep(value) {
+  const rough = value / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((step) => step >= rough);
 }
 
-function axisTicks(max, count = 4) {
-  return Array.from({ length: count + 1 }, (_, i) => (max * i) / count);
+/** The axis's top (a whole number of round steps at or above `value`) and its ticks from 0. */
+function axis(value) {
+  const step = value > 0 ? niceStep(value) : 0.25;
+  const top = Math.max(step * Math.ceil(value / step - 1e-9), step);
+  const ticks = [];
+  for (let i = 0; i * step <= top + step / 1e6; i++) ticks.push(i * step);
+  return { top, ticks };
 }
 
 /**
@@ -83,9 +92,9 @@ export function barChart({ title, description, items, refs = [], format = String
   const row = 24, left = 190, right = 70, top = 26, width = 720;
   const height = top + Math.max(items.length, 1) * row + 28;
   const { root, svg } = figure(title, description, width, height, legend);
-  const max = niceMax(Math.max(...items.map((i) => i.value), ...refs.map((r) => r.value), 0) * 1.05);
+  const { top: max, ticks } = axis(Math.max(...items.map((i) => i.value), ...refs.map((r) => r.value), 0) * 1.05);
   const x = (v) => left + ((width - left - right) * v) / max;
-  for (const tick of axisTicks(max)) {
+  for (const tick of ticks) {
     svg.append(svgEl("line", { x1: x(tick), x2: x(tick), y1: top - 6, y2: height - 24, class: "grid" }));
     svg.append(svgEl("text", { x: x(tick), y: height - 8, class: "tick", "text-anchor": "middle" }, format(tick)));
   }
@@ -111,9 +120,9 @@ export function barChart({ title, description, items, refs = [], format = String
 export function groupedBars({ title, description, categories, series, format = String, axisFormat = format }) {
   const left = 48, right = 12, top = 16, bottom = 40, width = 720, height = 260;
   const { root, svg } = figure(title, description, width, height, series.map((s) => [s.name, s.className]));
-  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null))) * 1.05);
+  const { top: max, ticks } = axis(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null))) * 1.05);
   const y = (v) => top + (height - top - bottom) * (1 - v / max);
-  for (const tick of axisTicks(max)) {
+  for (const tick of ticks) {
     svg.append(svgEl("line", { x1: left, x2: width - right, y1: y(tick), y2: y(tick), class: "grid" }));
     svg.append(svgEl("text", { x: left - 6, y: y(tick) + 4, class: "tick", "text-anchor": "end" }, axisFormat(tick)));
   }
@@ -143,15 +152,15 @@ export function groupedBars({ title, description, categories, series, format = S
  * Expected against observed per category (weeks, grades): the expected value as a marker, the observed one as a
  * dot with its interval ({value, low, high} or null when nothing was observed yet).
  */
-export function intervalChart({ title, description, categories, expected, observed, format = String, names }) {
+export function intervalChart({ title, description, categories, expected, observed, format = String, names, short = String }) {
   const left = 56, right = 12, top = 16, bottom = 40, width = 720, height = 260;
   const [expectedName, observedName] = names || ["expected", "observed (95% interval)"];
   const legend = [[expectedName, "expected"], [observedName, "observed"]];
   const { root, svg } = figure(title, description, width, height, legend);
   const values = [...expected, ...observed.flatMap((o) => (o ? [o.value, o.high] : []))].filter((v) => v !== null);
-  const max = niceMax(Math.max(0, ...values) * 1.05);
+  const { top: max, ticks } = axis(Math.max(0, ...values) * 1.05);
   const y = (v) => top + (height - top - bottom) * (1 - Math.min(v, max) / max);
-  for (const tick of axisTicks(max)) {
+  for (const tick of ticks) {
     svg.append(svgEl("line", { x1: left, x2: width - right, y1: y(tick), y2: y(tick), class: "grid" }));
     svg.append(svgEl("text", { x: left - 6, y: y(tick) + 4, class: "tick", "text-anchor": "end" }, format(tick)));
   }
@@ -173,7 +182,7 @@ export function intervalChart({ title, description, categories, expected, observ
       svg.append(mark);
     }
     if (i % every === 0) {
-      svg.append(svgEl("text", { x: cx, y: height - bottom + 16, class: "tick", "text-anchor": "middle" }, category));
+      svg.append(svgEl("text", { x: cx, y: height - bottom + 16, class: "tick", "text-anchor": "middle" }, short(category)));
     }
   });
   svg.append(svgEl("line", { x1: left, x2: width - right, y1: y(0), y2: y(0), class: "axis" }));

@@ -176,11 +176,12 @@ function performanceCharts(performance) {
     charts.push(
       intervalChart({
         title: "Conversion rate per week of arrival: expected against observed",
-        description: "For leads with a final outcome: the mean probability (expected) and the observed conversion rate with its 95% Wilson interval. Weeks without final outcomes show no observed point.",
+        description: "For leads with a final outcome: the mean probability (expected) and the observed conversion rate with its 95% Wilson interval. Weeks whose outcomes are not in yet show the rate their probabilities expect, and no observed point.",
         categories: weeks.map((w) => w.key),
-        expected: weeks.map((w) => w.observed.expected_rate),
-        observed: weeks.map(observedRate),
+        expected: weeks.map((w) => (w.pending ? w.expected.rate : w.observed.expected_rate)),
+        observed: weeks.map((w) => (w.pending ? null : observedRate(w))),
         format: pct,
+        short: (key) => key.slice(5), // "W49": the table below has the year
       }),
     );
   }
@@ -204,8 +205,8 @@ function interval(metric) {
 }
 
 function weekRows(performance) {
-  const rows = performance.weeks.map((w) => {
-    const tr = el("tr", { "data-week": w.key });
+  const rows = [...performance.weeks, performance.overall].map((w) => {
+    const tr = el("tr", { "data-week": w.key, class: w.pending ? "pending" : "" });
     const o = w.observed;
     const conversions = o.conversions === null ? "–" : `${count(o.conversions)} / ${num(o.expected_conversions, 1)}`;
     const sales = w.sales;
@@ -213,10 +214,11 @@ function weekRows(performance) {
       count(w.leads), count(w.final), count(w.open), conversions, interval(o.roc_auc), interval(o.ece),
       num(w.expected.conversions, 1), num(w.expected.roc_auc), `${pct(sales.acceptance_rate)} / ${pct(sales.win_rate)}`,
     ];
-    tr.append(el("th", { scope: "row" }, w.key));
+    tr.append(el("th", { scope: "row" }, w.key === "overall" ? "All weeks" : w.pending ? `${w.key} (pending)` : w.key));
     for (const cell of cells) tr.append(el("td", { class: "num" }, cell));
     return tr;
   });
+  $("weeks").tFoot.replaceChildren(rows.pop());
   $("weeks").tBodies[0].replaceChildren(...rows);
 }
 
@@ -233,16 +235,7 @@ function performance(report) {
 }
 
 // ---- loading -----------------------------------------------------------------------------------------------------
-async function load() {
-  $("error").hidden = true;
-  say("Loading the monitor…");
-  let report;
-  try {
-    report = await api(`v1/monitor?${query()}`);
-  } catch (error) {
-    fail(error);
-    return;
-  }
+function show(report) {
   showWindow(report);
   summary(report);
   $("drift").hidden = false;
@@ -252,12 +245,29 @@ async function load() {
   say(`Computed at ${report.computed_at.slice(0, 19).replace("T", " ")} UTC.`);
 }
 
-$("key-form").addEventListener("submit", useKey);
-$("window").addEventListener("submit", (event) => {
-  event.preventDefault();
+async function load() {
+  $("error").hidden = true;
+  say("Loading the monitor…");
+  try {
+    show(await api(`v1/monitor?${query()}`));
+  } catch (error) {
+    fail(error);
+  }
+}
+
+// `leadscore monitor --html` writes this page with its report inside (serving/page_file.py): no service to ask
+const embedded = document.getElementById("report-data");
+if (embedded) {
+  $("window").hidden = true;
+  show(JSON.parse(embedded.textContent));
+} else {
+  $("key-form").addEventListener("submit", useKey);
+  $("window").addEventListener("submit", (event) => {
+    event.preventDefault();
+    load();
+  });
+  $("window").addEventListener("reset", () => {
+    setTimeout(load, 0); // after the inputs are cleared: the service's default window
+  });
   load();
-});
-$("window").addEventListener("reset", () => {
-  setTimeout(load, 0); // after the inputs are cleared: the service's default window
-});
-load();
+}
