@@ -138,7 +138,27 @@ def summary(report: MonitorReport, label: str) -> str:
     lines.append(f"grades now (training): {grades}")
     bands = drift.bands
     lines.append(
-        f"bands: PSI < {bands.watch:g} stable, {bands.watch:g}-{bands.alert:g} watch, > {bands.alert:g} alert; "
-        f"{len(report.alerts)} alert{'' if len(report.alerts) == 1 else 's'}"
+        f"bands: PSI < {bands.watch:g} stable, {bands.watch:g}-{bands.alert:g} watch, > {bands.alert:g} alert"
     )
+    lines += _live(report)
+    lines.append(f"{len(report.alerts)} alert{'' if len(report.alerts) == 1 else 's'}")
     return "\n".join(lines)
+
+
+def _live(report: MonitorReport) -> list[str]:
+    """Live accuracy in a few lines: the window, observed against expected conversion, ROC AUC and ECE."""
+    p = report.performance
+    if p is None:
+        return list(report.notes)
+    overall = p["overall"]
+    lines = [
+        f"live accuracy, leads that arrived {p['since'][:10]} to {p['until'][:10]} ({p['labels']}): "
+        f"{overall['final']:,} final, {overall['open']:,} open"
+    ]
+    for group, (rate, expected) in report.conversion().items():
+        lines.append(f"  conversion {group}: observed {_pct(rate)}, expected {_pct(expected)}")
+    for metric in ("roc_auc", "ece"):
+        value = overall["observed"][metric]
+        if value:
+            lines.append(f"  {metric}: {value['value']:.3f} ({value['low']:.3f}-{value['high']:.3f})")
+    return lines + [f"  {note}" for note in p["notes"]]

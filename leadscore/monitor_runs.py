@@ -1,7 +1,8 @@
 """Monitoring runs in MLflow: one run per `leadscore monitor --log`, so each model's drift history accumulates.
 
 The experiment is `<model name>-monitoring`; each run is tagged with the model name and version and the window,
-logs the PSI of every feature (`psi/<feature>`) and of the score, the counts, and the report as `monitor.json`.
+logs the PSI of every feature (`psi/<feature>`) and of the score, observed and expected conversion (overall and per
+grade), live ROC AUC and ECE when enough outcomes are final, the counts, and the report as `monitor.json`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ def metrics(report: MonitorReport) -> dict[str, float]:
         out["score_psi"] = report.score_psi
     for feature in report.drift.features:
         out[_metric_name(feature.name)] = feature.psi
+    for group, (rate, expected) in report.conversion().items():
+        out[f"conversion_observed/{group}"] = rate
+        out[f"conversion_expected/{group}"] = expected
+    overall = (report.performance or {}).get("overall", {}).get("observed", {})
+    for metric in ("roc_auc", "ece"):
+        if overall.get(metric):
+            out[f"live_{metric}"] = overall[metric]["value"]
     return out
 
 

@@ -50,7 +50,7 @@ class ModelCollector(Collector):
 
 
 class MonitorGauges(Collector):
-    """Drift gauges from the last monitoring report this process computed (GET /v1/monitor): never recomputed at
+    """Drift and conversion gauges from the last monitoring report this process computed (GET /v1/monitor): never recomputed at
     scrape time, which would read the whole window from the store on every scrape. None until the first report."""
 
     def __init__(self) -> None:
@@ -81,6 +81,21 @@ class MonitorGauges(Collector):
         for item in report.alerts:
             alert.add_metric([item.metric, item.subject], 1.0)
         yield alert
+        observed = GaugeMetricFamily(
+            "leadscore_monitor_conversion_observed",
+            "Observed conversion rate of the leads with a final outcome ('overall' or a grade).",
+            labels=["group"],
+        )
+        expected = GaugeMetricFamily(
+            "leadscore_monitor_conversion_expected",
+            "Mean probability of the same leads: what the model expected.",
+            labels=["group"],
+        )
+        for group, (rate, expected_rate) in report.conversion().items():
+            observed.add_metric([group], rate)
+            expected.add_metric([group], expected_rate)
+        yield observed
+        yield expected
         yield GaugeMetricFamily(
             "leadscore_monitor_alerting",
             "1 when anything crossed an alert threshold.",

@@ -53,6 +53,18 @@ class MonitorReport:
     def leads(self) -> int:
         return self.drift.leads
 
+    def conversion(self) -> dict[str, tuple[float, float]]:
+        """Observed against expected conversion rate of the leads with a final outcome, overall and per grade
+        (only where some outcome is final): what the gauges, the summary and the MLflow run show."""
+        if self.performance is None:
+            return {}
+        groups = [self.performance["overall"], *self.performance["grades"]]
+        return {
+            g["key"]: (g["observed"]["rate"], g["observed"]["expected_rate"])
+            for g in groups
+            if g["observed"]["rate"] is not None and g["observed"]["expected_rate"] is not None
+        }
+
     @property
     def score_psi(self) -> float | None:
         return None if self.drift.score is None else self.drift.score.psi

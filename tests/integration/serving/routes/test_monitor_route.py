@@ -115,3 +115,35 @@ def test_a_model_without_a_profile_is_a_clear_409(unprofiled: TestClient) -> Non
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert detail.startswith("the served model (serving-leads version ") and "retrain it to get one" in detail
+
+
+def test_live_accuracy_from_recorded_outcomes_joins_the_report_and_the_gauges(
+    api: TestClient, lead_rows: list[dict[str, Any]]
+) -> None:
+    leads = drawn(lead_rows, 300)
+    store(api, leads)
+    rng = random.Random(1)
+    scored = api.post("/v1/score/batch", json={"leads": leads[:150]}).json()["scores"]
+    wins = 0
+    for lead in scored:  # outcomes as sales records them, drawn from the served probabilities
+        won = rng.random() < lead["probability"]
+        wins += won
+        path = f"/v1/leads/{lead['lead_id']}/outcome"
+        given = (
+            [{"outcome": "accepted"}, {"outcome": "won"}]
+            if won
+            else [{"outcome": "rejected", "reason": "spam"}]
+        )
+        for outcome in given:
+            assert api.post(path, json=outcome).status_code == 200
+    body = MonitorResponse.model_validate(api.get("/v1/monitor").json())
+    assert body.performance is not None
+    overall = body.performance.overall
+    assert (overall.leads, overall.final, overall.open) == (300, 150, 150)
+    assert overall.observed.conversions == wins and overall.sales.won == wins
+    found = gauges(api)
+    rate, expected = overall.observed.rate, overall.observed.expected_rate
+    assert rate is not None and expected is not None
+    assert found['leadscore_monitor_conversion_observed{group="overall"}'] == rate
+    assert found['leadscore_monitor_conversion_expected{group="overall"}'] == expected
+    assert abs(expected - sum(lead["probability"] for lead in scored) / 150) < 1e-9
