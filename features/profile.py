@@ -22,9 +22,8 @@ A recalibrated model (`training.calibrate.recalibrated`) scores the same leads d
 side is derived again from the sketch under its calibration (`ReferenceProfile.under`): the score shares, grade
 shares and expected rates are the training leads' as the recalibrated model scores them. The observed rate per grade
 stays a training-time fact: the training leads' outcomes, regrouped by the grades they get now, never the outcomes
-the recalibration was fitted on (after a recalibration that raised the level, the expected rates sit above them by
-as much as the recalibration moved the level). Profiles of format 1 (written before the sketch) keep their stored
-score side as it is.
+the recalibration was fitted on (so a grade's expected and observed rates then differ by what the recalibration
+corrected). Profiles of format 1 (written before the sketch) keep their stored score side as it is.
 """
 
 from __future__ import annotations
@@ -201,8 +200,8 @@ def build_profile(
     features = [_feature(model, c, schema.kind(c), v) for c, v in zip(schema.features, cleaned, strict=True)]
     raw = model.scorer.raw(model.encoder.encode_columns(cleaned))
     labels = np.asarray(y, dtype=np.int64)
-    # one lead per slice: each lead's own score and grade, as `LeadModel.score` gives them
-    scores = ScoreSide.under(LogOddsSketch.of(raw, labels, slices=len(raw)), model.calibration, model.scale)
+    # lead by lead (exact), with the model's own calibration and scale
+    scores = ScoreSide.of(raw, np.ones(len(raw)), labels, model.calibration, model.scale)
     known = None if timestamps is None else pd.Series(timestamps).dropna()
     first = last = None
     if known is not None and len(known):

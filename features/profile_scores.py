@@ -67,17 +67,24 @@ class ScoreSide:
     grades: dict[str, GradeProfile]
 
     @classmethod
-    def under(cls, sketch: LogOddsSketch, calibration: Calibration, scale: ScoreScale) -> ScoreSide:
-        """What the sketched training leads look like scored with `calibration` and `scale` (as `LeadModel.score`
-        scores them; exact for a sketch with one lead per slice).
+    def of(
+        cls,
+        raw: np.ndarray,
+        leads: np.ndarray,
+        converted: np.ndarray,
+        calibration: Calibration,
+        scale: ScoreScale,
+    ) -> ScoreSide:
+        """Groups of training leads (each lead on its own, or a sketch's slices) with their log-odds, number of leads
+        and conversions, scored with `calibration` and `scale` as `LeadModel.score` scores.
 
         The observed rate stays what the training leads' outcomes were (a training-time fact): under a new
         calibration it is regrouped by the grades the leads get now, never updated with later outcomes.
         """
-        probability = calibration(np.asarray(sketch.raw, dtype=np.float64))
+        probability = calibration(np.asarray(raw, dtype=np.float64))
         scores = scale.score(probability)
         grades = scale.grade(scores)
-        leads, converted = (np.asarray(v, dtype=np.float64) for v in (sketch.leads, sketch.converted))
+        leads, converted = np.asarray(leads, dtype=np.float64), np.asarray(converted, dtype=np.float64)
         total = float(leads.sum())
         counts = np.bincount(score_bin_codes(scores), weights=leads, minlength=len(SCORE_BINS))
         out: dict[str, GradeProfile] = {}
@@ -90,6 +97,12 @@ class ScoreSide:
                 observed_rate=float(converted[mine].sum() / n) if n else None,
             )
         return cls(shares=(counts / total).tolist(), grades=out)
+
+    @classmethod
+    def under(cls, sketch: LogOddsSketch, calibration: Calibration, scale: ScoreScale) -> ScoreSide:
+        """What the sketched training leads look like scored with `calibration` and `scale`."""
+        raw, leads, converted = (np.asarray(v) for v in (sketch.raw, sketch.leads, sketch.converted))
+        return cls.of(raw, leads, converted, calibration, scale)
 
 
 def score_bin_codes(scores: np.ndarray) -> np.ndarray:

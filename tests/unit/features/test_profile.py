@@ -136,7 +136,13 @@ def test_the_score_side_derived_from_the_sketch_is_the_stored_one(
     assert_score_sides_agree(derived, stored)
     assert derived.features == stored.features and derived.log_odds == stored.log_odds
     small = build_profile(model, train.head(SKETCH_SLICES), y[:SKETCH_SLICES])  # one lead per slice: exact
-    assert small.under(model.calibration, model.scale) == small
+    again = small.under(model.calibration, model.scale)
+    assert again.score_shares == pytest.approx(small.score_shares, abs=1e-12)
+    for g, found in again.grades.items():
+        want = small.grades[g]
+        assert (found.share, found.expected_rate, found.observed_rate) == pytest.approx(
+            (want.share, want.expected_rate, want.observed_rate), abs=1e-12
+        )
 
 
 def test_under_a_new_calibration_the_score_side_is_the_one_that_model_gives(
