@@ -10,11 +10,20 @@ the model sees: numbers as floats, booleans as 1.0/0.0, categories as cleaned te
   training time, scored as "other": what `Scores.unseen` reports per lead);
 - the score's distribution over fixed bins (0-9, 10-19, ... 90-100), and per grade its share, the expected conversion
   rate (mean calibrated probability) and the conversion rate observed in training;
+- a calibration-free sketch of the scorer's raw log-odds on those leads (about a thousand slices, each with its
+  leads and conversions: features/profile_scores.py), from which the score side follows under any calibration;
 - the number of leads and the training window (first and last timestamp, when the schema has one).
 
 Every share is of all leads (missing included), so a feature's shares add up to 1. The profile is plain floats, text
 and lists (`to_dict`), written into the model's folder (features/model_files.py) and read back exactly. The scores
 are the registered model's own on the leads it was fitted on, so a score PSI later compares like with like.
+
+A recalibrated model (`training.calibrate.recalibrated`) scores the same leads differently, so its profile's score
+side is derived again from the sketch under its calibration (`ReferenceProfile.under`): the score shares, grade
+shares and expected rates are the training leads' as the recalibrated model scores them. The observed rate per grade
+stays a training-time fact: the training leads' outcomes, regrouped by the grades they get now, never the outcomes
+the recalibration was fitted on (so a grade's expected and observed rates then differ by what the recalibration
+corrected). Profiles of format 1 (written before the sketch) keep their stored score side as it is.
 """
 
 from __future__ import annotations
@@ -28,16 +37,28 @@ import pandas as pd
 
 from features.encode import OTHER
 from features.model import Columns
-from features.scale import GRADES
+from features.profile_scores import SCORE_BINS, GradeProfile, LogOddsSketch, ScoreSide, score_bin_codes
 
 if TYPE_CHECKING:
-    from features.model import LeadModel, Leads
+    from features.model import Calibration, LeadModel, Leads
+    from features.scale import ScoreScale
 
-FORMAT = 1
+__all__ = [
+    "SCORE_BINS",
+    "FeatureProfile",
+    "GradeProfile",
+    "LogOddsSketch",
+    "ReferenceProfile",
+    "build_profile",
+    "score_bin_codes",
+    "unseen_count",
+]
+
+FORMAT = 2  # 2: with the log-odds sketch
+READS = (1, FORMAT)
 BINS = 10  # quantile bins per numeric feature (fewer when values repeat)
 TOP_CATEGORIES = 30  # categories listed per categorical feature; the rest are pooled as OTHER
 MISSING = "(missing)"
-SCORE_BINS = [f"{lo}-{lo + 9}" for lo in range(0, 90, 10)] + ["90-100"]
 
 
 @dataclass(frozen=True)
@@ -86,15 +107,6 @@ class FeatureProfile:
 
 
 @dataclass(frozen=True)
-class GradeProfile:
-    """One grade in the training leads: its share, mean calibrated probability and observed conversion rate."""
-
-    share: float
-    expected_rate: float | None  # None when no training lead got the grade
-    observed_rate: float | None
-
-
-@dataclass(frozen=True)
 class ReferenceProfile:
     """The training leads as the model saw them (see the module doc); `to_dict` is its JSON form."""
 
@@ -108,6 +120,15 @@ class ReferenceProfile:
     grades: dict[str, GradeProfile]
     format: int = FORMAT
     score_bins: list[str] = field(default_factory=lambda: list(SCORE_BINS))
+    log_odds: LogOddsSketch | None = None  # None in format 1
+
+    def under(self, calibration: Calibration, scale: ScoreScale) -> ReferenceProfile:
+        """This profile with its score side as the training leads get it under `calibration` and `scale` (see the
+        module doc); a format 1 profile, without the sketch, as it is."""
+        if self.log_odds is None:
+            return self
+        side = ScoreSide.under(self.log_odds, calibration, scale)
+        return replace(self, score_shares=side.shares, grades=side.grades)
 
     def feature(self, name: str) -> FeatureProfile:
         return next(f for f in self.features if f.name == name)
@@ -117,20 +138,17 @@ class ReferenceProfile:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReferenceProfile:
-        if data.get("format") != FORMAT:
-            raise ValueError(f"reference profile format {data.get('format')!r}; this code reads {FORMAT}")
+        if data.get("format") not in READS:
+            raise ValueError(f"reference profile format {data.get('format')!r}; this code reads {READS}")
+        sketch = data.get("log_odds")
         return cls(
             **{
                 **data,
                 "features": [FeatureProfile(**f) for f in data["features"]],
                 "grades": {g: GradeProfile(**v) for g, v in data["grades"].items()},
+                "log_odds": None if sketch is None else LogOddsSketch(**sketch),
             }
         )
-
-
-def score_bin_codes(scores: np.ndarray) -> np.ndarray:
-    """Each 0-100 score's bin in SCORE_BINS (100 joins 90-99)."""
-    return np.minimum(np.asarray(scores, dtype=np.int64) // 10, len(SCORE_BINS) - 1)
 
 
 def unseen_count(model: LeadModel, name: str, values: np.ndarray) -> int:
@@ -170,19 +188,6 @@ def _feature(model: LeadModel, name: str, kind: str, values: np.ndarray) -> Feat
     return replace(empty, shares=_shares(empty.counts(values), rows))
 
 
-def _grades(grade: np.ndarray, probability: np.ndarray, y: np.ndarray) -> dict[str, GradeProfile]:
-    out: dict[str, GradeProfile] = {}
-    for g in GRADES:
-        mine = grade == g
-        n = int(mine.sum())
-        out[g] = GradeProfile(
-            share=n / len(grade),
-            expected_rate=float(probability[mine].mean()) if n else None,
-            observed_rate=float(y[mine].mean()) if n else None,
-        )
-    return out
-
-
 def build_profile(
     model: LeadModel, leads: Leads, y: np.ndarray, timestamps: pd.Series | None = None
 ) -> ReferenceProfile:
@@ -193,8 +198,10 @@ def build_profile(
         raise ValueError("a reference profile needs at least one lead")
     cleaned = model.cleaner.clean_columns(columns.values, columns.rows)
     features = [_feature(model, c, schema.kind(c), v) for c, v in zip(schema.features, cleaned, strict=True)]
-    scored = model.score(columns)
-    score_counts = np.bincount(score_bin_codes(scored.score), minlength=len(SCORE_BINS))
+    raw = model.scorer.raw(model.encoder.encode_columns(cleaned))
+    labels = np.asarray(y, dtype=np.int64)
+    # lead by lead (exact), with the model's own calibration and scale
+    scores = ScoreSide.of(raw, np.ones(len(raw)), labels, model.calibration, model.scale)
     known = None if timestamps is None else pd.Series(timestamps).dropna()
     first = last = None
     if known is not None and len(known):
@@ -204,6 +211,7 @@ def build_profile(
         first=first,
         last=last,
         features=features,
-        score_shares=_shares(score_counts, columns.rows),
-        grades=_grades(scored.grade, scored.probability, np.asarray(y, dtype=np.float64)),
+        score_shares=scores.shares,
+        grades=scores.grades,
+        log_odds=LogOddsSketch.of(raw, labels),
     )

@@ -112,6 +112,8 @@ def log_recalibration(
         mlflow.set_tags({"data_source": "lead-store", "recalibration_of": source, "family": new.family})
         mlflow.log_figure(plots.calibration_figure(y, held_out.before), "plots/calibration_before.png")
         mlflow.log_figure(plots.calibration_figure(y, held_out.after), "plots/calibration.png")
+        if new.profile is not None:  # also inside the model; its score side under the new calibration
+            mlflow.log_dict(new.profile.to_dict(), "reference_profile.json")
         if not a["log_loss"] < b["log_loss"]:
             reason = (
                 f"held-out log loss {a['log_loss']:.4f} after is not below {b['log_loss']:.4f} before: version "

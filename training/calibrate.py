@@ -82,6 +82,11 @@ def recalibrated(model: LeadModel, raw: np.ndarray, y: np.ndarray) -> LeadModel:
     reference through the new calibration instead would leave every score and grade as it was and change what the
     grades promise, behind the backs of the people who read them.
 
+    The reference profile's score side follows the new calibration (`ReferenceProfile.under`: the training leads'
+    score shares, grade shares and expected rates as the new model scores them), so monitoring compares like with
+    like and shows no drift that is only the recalibration; its features, and the observed rate per grade (training
+    outcomes), stay training-time facts. A profile from before the log-odds sketch keeps its stored score side.
+
     The copy's `info` is a copy of the model's, for the caller to add to. Raises ValueError when the refit slope is
     not positive: the log-odds then no longer rank the outcomes, and only retraining helps.
     """
@@ -93,4 +98,6 @@ def recalibrated(model: LeadModel, raw: np.ndarray, y: np.ndarray) -> LeadModel:
     new = copy.copy(model)  # the same fitted objects, whatever else the model carries
     new.calibration = Calibration(slope=slope, intercept=intercept)
     new.info = dict(model.info)
+    if model.profile is not None:
+        new.profile = model.profile.under(new.calibration, new.scale)
     return new

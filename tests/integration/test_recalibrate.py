@@ -2,11 +2,14 @@
 
 The outcomes are drawn from the champion's own probabilities with the odds of converting raised (a new campaign, a
 sales team that closes more): the ranking still holds, the probabilities are too low, and recalibration must bring
-the held-out ECE down while keeping the scorer.
+the held-out ECE down while keeping the scorer. The new version's reference profile scores the training leads as it
+does, so the monitor shows no score drift on leads drawn like them.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 import shlex
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from typer.testing import CliRunner
 
 from features.clean import as_signature_types
 from features.model import LeadModel
+from features.population_drift import DriftCounter, ScoreDrift
 from features.scale import sigmoid
 from leadscore.cli import app
 from leadscore.synthetic import SyntheticFiles, write_synthetic
@@ -107,6 +111,23 @@ def recalibrate(url: str, model: str, *args: str) -> Any:
     return runner.invoke(app, ["recalibrate", "--database", url, "--model", model, *args])
 
 
+def monitored_score(url: str, model: str) -> dict[str, Any]:
+    """The score part of `leadscore monitor --json` over every stored lead."""
+    args = ["--database", url, "--model", model, "--since", "2000-01-01", "--json", "--no-progress"]
+    result = runner.invoke(app, ["monitor", *args])
+    assert result.exit_code in (0, 1), result.output  # 1: something alerted (checked by the caller)
+    score: dict[str, Any] = json.loads(result.stdout)["score"]
+    return score
+
+
+def score_drift(model: LeadModel, leads: pd.DataFrame) -> ScoreDrift:
+    counter = DriftCounter(model)
+    counter.add(leads)
+    drift = counter.result().score
+    assert drift is not None
+    return drift
+
+
 def one_line_error(result: Any, *words: str) -> str:
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
@@ -178,6 +199,25 @@ def test_recalibration_brings_held_out_ece_down_and_passes_the_gate(
     assert run.data.tags["promoted"] == "True", run.data.tags
     assert str(client.get_model_version_by_alias(name, CHAMPION).version) == str(version.version)
     assert "promoted to @champion: ROC AUC" in result.stdout
+
+    # the profile's score side follows the new calibration: the training leads as the new version scores them
+    assert old.profile is not None and new.profile is not None and new.profile.log_odds is not None
+    assert new.profile == old.profile.under(new.calibration, new.scale)
+    assert new.profile.features == old.profile.features and new.profile.log_odds == old.profile.log_odds
+    assert new.profile.grades["A"].share > old.profile.grades["A"].share  # higher odds: more As in training
+    logged = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/reference_profile.json")
+    assert logged == new.profile.to_dict()
+    # the stored leads are drawn like the training leads: no score drift for the source version nor the new one,
+    # whereas the new version against the profile it had before (scored under the old calibration) would alert
+    stored = pd.read_csv(sales.leads, dtype=str, keep_default_na=False)
+    assert score_drift(old, stored).band == "stable"
+    monitored = monitored_score(url, f"models:/{name}/{version.version}")
+    assert monitored["band"] == "stable", monitored
+    assert monitored["psi"] == pytest.approx(score_drift(new, stored).psi)
+    assert monitored["grades_training"] == {g: p.share for g, p in new.profile.grades.items()}
+    stale = copy.copy(new)
+    stale.profile = old.profile
+    assert score_drift(stale, stored).band == "alert"
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """A trained model carries the reference profile of the leads it was fitted on, inside the registered model and as
-the run's `reference_profile.json`, bit for bit."""
+the run's `reference_profile.json`, bit for bit, with the sketch of their log-odds its score side follows from."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from features.model import LeadModel
 from features.profile import ReferenceProfile, build_profile
+from features.profile_scores import SKETCH_SLICES
 from features.schema import load_schema
 from features.tables import load_table
 from leadscore.synthetic import SyntheticFiles
@@ -48,3 +49,23 @@ def test_the_run_logs_the_same_profile_as_json(
     logged = mlflow.artifacts.load_dict(f"runs:/{small_model[1].run_id}/reference_profile.json")
     assert ReferenceProfile.from_dict(logged) == reloaded.profile
     assert logged == reloaded.profile.to_dict()  # type: ignore[union-attr]
+
+
+def test_the_score_side_follows_from_the_log_odds_sketch(
+    small_model: tuple[SyntheticFiles, TrainOutcome], reloaded: LeadModel
+) -> None:
+    files = small_model[0]
+    profile = reloaded.profile
+    assert profile is not None and profile.log_odds is not None
+    leads = validate_leads(load_table(files.leads), load_schema(files.schema))
+    sketch = profile.log_odds
+    assert len(sketch.raw) == SKETCH_SLICES and sum(sketch.leads) == profile.leads
+    assert sum(sketch.converted) == leads.y.sum()
+    derived = profile.under(reloaded.calibration, reloaded.scale)  # its own calibration: the stored side
+    assert derived.score_shares == pytest.approx(profile.score_shares, abs=2 / SKETCH_SLICES)
+    for grade, stored in profile.grades.items():
+        found = derived.grades[grade]
+        assert found.share == pytest.approx(stored.share, abs=2 / SKETCH_SLICES)
+        assert found.expected_rate == pytest.approx(stored.expected_rate, abs=2e-3)
+        moved = 2 / SKETCH_SLICES / stored.share  # two slices of leads in or out of the grade
+        assert found.observed_rate == pytest.approx(stored.observed_rate, abs=moved)
