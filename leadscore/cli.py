@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.exceptions import TyperException
 
-from leadscore import loop_cli, monitor_cli
+from leadscore import loop_cli, monitor_cli, report_cli
 from leadscore.keys_cli import keys_app
 from leadscore.loop_cli import warn
 from leadscore.options import (
@@ -209,22 +209,6 @@ def promote(
 
 
 @app.command()
-@one_line_errors
-def report(
-    model: ModelUriOption,
-    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("model_report.html"),
-) -> None:
-    """Write a self-contained HTML report: holdout metrics, chosen family, calibration, gains, grades, features."""
-    from training.report import ReportError, write_report
-
-    try:
-        path = write_report(model, out)
-    except ReportError as error:
-        fail(str(error))
-    typer.echo(f"report for {model} -> {path}")
-
-
-@app.command()
 def serve(
     model: ServiceModelOption = None,
     host: Annotated[
@@ -266,6 +250,9 @@ app.command("ingest")(one_line_errors(loop_cli.ingest))
 app.command("rescore")(one_line_errors(loop_cli.rescore))
 app.command("retrain")(one_line_errors(loop_cli.retrain))
 app.command("recalibrate")(one_line_errors(loop_cli.recalibrate))
+
+# The model report (leadscore/report_cli.py), with the current monitoring result when given a lead store.
+app.command("report")(one_line_errors(report_cli.report))
 
 # Monitoring (leadscore/monitor_cli.py): drift of the leads scored in a window against the model's training leads.
 app.command("monitor")(one_line_errors(monitor_cli.monitor))

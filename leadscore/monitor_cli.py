@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from leadscore.loop_cli import loop_errors
-from leadscore.options import DatabaseOption, ProgressOption, ServiceModelOption, fail, moment
+from leadscore.options import (
+    DatabaseOption,
+    ProgressOption,
+    ServiceModelOption,
+    SinceOption,
+    UntilOption,
+    fail,
+    moment,
+)
 
 if TYPE_CHECKING:
     from serving.monitor import MonitorReport
@@ -25,16 +33,8 @@ ALERTED = 1  # the exit code when something crosses an alert threshold
 def monitor(
     database: DatabaseOption = None,
     model: ServiceModelOption = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Leads that arrived at or after this date or time (UTC if no zone; default: 7 days "
-            "before --until, LEADSCORE_MONITOR_DAYS)."
-        ),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Leads that arrived before this date or time (default: now).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of the summary.")
     ] = False,

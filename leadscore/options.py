@@ -24,6 +24,16 @@ DatabaseOption = Annotated[
     str | None,
     typer.Option(help="Lead store URL (default: LEADSCORE_DATABASE_URL, else sqlite:///leadscore.db)."),
 ]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Leads that arrived at or after this date or time (UTC if no zone; default: 7 days before --until, "
+        "LEADSCORE_MONITOR_DAYS)."
+    ),
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Leads that arrived before this date or time (default: now).")
+]
 ProgressOption = Annotated[bool, typer.Option(help="Show progress bars on stderr.")]
 StrictOption = Annotated[
     bool,

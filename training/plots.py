@@ -18,7 +18,7 @@ _NEGATIVE = "tab:gray"
 _POSITIVE = "tab:orange"
 
 
-def _figure() -> Figure:
+def new_figure() -> Figure:
     """A 6x4.5 inch figure with constrained layout so labels and legends are never clipped on save."""
     return Figure(figsize=FIGSIZE, layout="constrained")
 
@@ -34,7 +34,7 @@ def roc_figure(y_true: ArrayLike, y_prob: ArrayLike, label: str = "model") -> Fi
     y, p = check_inputs(y_true, y_prob)
     _both_classes(y, "the ROC curve")
     fpr, tpr, _ = roc_curve(y, p)
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.plot(fpr, tpr, color=_MODEL, lw=2, label=f"{label} (AUC = {auc(fpr, tpr):.3f})")
     ax.plot([0, 1], [0, 1], color=_BASELINE, ls="--", lw=1, label="random (AUC = 0.500)")
@@ -54,7 +54,7 @@ def precision_recall_figure(y_true: ArrayLike, y_prob: ArrayLike, label: str = "
     precision, recall, _ = precision_recall_curve(y, p, drop_intermediate=True)
     ap = average_precision_score(y, p)
     base = float(y.mean())
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.step(recall, precision, where="post", color=_MODEL, lw=2, label=f"{label} (AP = {ap:.3f})")
     ax.axhline(base, color=_BASELINE, ls="--", lw=1, label=f"base rate = {base:.3f}")
@@ -85,7 +85,7 @@ def calibration_figure(y_true: ArrayLike, y_prob: ArrayLike, bins: int = 10) -> 
         raise ValueError(f"bins must be at least 1; got {bins}")
     predicted, observed = _reliability(y, p, bins)
     ece = expected_calibration_error(y, p, bins)
-    fig = _figure()
+    fig = new_figure()
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     top.plot([0, 1], [0, 1], color=_BASELINE, ls="--", lw=1, label="perfectly calibrated")
     top.plot(
@@ -105,7 +105,7 @@ def calibration_figure(y_true: ArrayLike, y_prob: ArrayLike, bins: int = 10) -> 
 
 def gains_figure(gains: pd.DataFrame) -> Figure:
     """Cumulative gains curve against the random baseline, next to lift per decile, from gains_table."""
-    fig = _figure()
+    fig = new_figure()
     curve, bars = fig.subplots(1, 2)
     x = np.concatenate([[0.0], gains["cumulative_leads_pct"].to_numpy(dtype=float)])
     y = np.concatenate([[0.0], gains["cumulative_conversions_pct"].to_numpy(dtype=float)])
@@ -137,7 +137,7 @@ def importance_figure(names: list[str], values: ArrayLike, top: int = 20) -> Fig
             f"names has {len(names)} entries but values has {len(v)}; pass one value per feature"
         )
     order = np.argsort(-v, kind="stable")[:top]
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     positions = np.arange(len(order))
     ax.barh(positions, v[order], color=_MODEL)
@@ -149,7 +149,7 @@ def importance_figure(names: list[str], values: ArrayLike, top: int = 20) -> Fig
     return fig
 
 
-def _threshold_lines(ax: Axes, thresholds: dict[str, float]) -> None:
+def grade_cut_lines(ax: Axes, thresholds: dict[str, float]) -> None:
     """Dashed vertical line at each grade's lower score bound, labelled with the grade."""
     for grade, score in thresholds.items():
         ax.axvline(score, color="black", ls=":", lw=1)
@@ -175,7 +175,7 @@ def score_distribution_figure(
     if not np.isfinite(s).all() or s.min() < 0 or s.max() > 100:
         raise ValueError("scores must be finite values in [0, 100]")
     edges = np.linspace(0, 100, 21).tolist()  # width 5, so integer scores do not alias
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     for value, name, color in ((0, "not converted", _NEGATIVE), (1, "converted", _POSITIVE)):
         group = s[y == value]
@@ -184,7 +184,7 @@ def score_distribution_figure(
             ax.hist(
                 group, bins=edges, weights=weights, color=color, alpha=0.6, label=f"{name} (n={len(group):,})"
             )
-    _threshold_lines(ax, thresholds or {})
+    grade_cut_lines(ax, thresholds or {})
     ax.set_xlim(0, 100)
     ax.set_xlabel("Lead score (0-100)")
     ax.set_ylabel("Share of group (%)")
@@ -199,7 +199,7 @@ def grade_figure(grades: pd.DataFrame) -> Figure:
     table = grades.set_index("grade").reindex(list(GRADES))
     leads = table["leads"].fillna(0).to_numpy(dtype=float)
     rate_pct = 100.0 * table["conversion_rate"].fillna(0).to_numpy(dtype=float)
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     bars = ax.bar(list(GRADES), rate_pct, color=_MODEL)
     ax.bar_label(bars, labels=[f"{int(n):,} leads" for n in leads], padding=2, fontsize=9)
@@ -216,14 +216,19 @@ def grade_figure(grades: pd.DataFrame) -> Figure:
     return fig
 
 
-def drift_figure(features: pd.DataFrame, bands: dict[str, float], top: int = 15) -> Figure:
-    """PSI per feature of the newest leads against the older ones (DriftReport.features), largest on top, with a
-    line at each band's lower bound; flagged features take their band's colour, the rest (stable or noise) blue."""
+def drift_figure(
+    features: pd.DataFrame,
+    bands: dict[str, float],
+    top: int = 15,
+    against: str = "newest leads against older ones",
+) -> Figure:
+    """PSI per feature (DriftReport.features: by default of the newest leads `against` the older ones), largest on
+    top, with a line at each band's lower bound; flagged features take their band's colour, the rest blue."""
     shown = features.sort_values("psi", ascending=False, kind="stable").head(top)
     psi = shown["psi"].to_numpy(dtype=float)
     band = shown["band"].where(shown["flagged"].astype(bool), "")
     colors = band.map({"alert": "tab:red", "watch": _POSITIVE}).fillna(_MODEL).tolist()
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     positions = np.arange(len(shown))
     bars = ax.barh(positions, psi, color=colors)
@@ -233,7 +238,7 @@ def drift_figure(features: pd.DataFrame, bands: dict[str, float], top: int = 15)
     for i, (name, value) in enumerate(sorted(bands.items(), key=lambda b: b[1])):
         ax.axvline(value, color="black", ls=":" if i == 0 else "--", lw=1, label=f"{name} (PSI {value:g})")
     ax.set_xlim(0, max([*bands.values(), *psi, 0.01]) * 1.15)
-    ax.set_xlabel("PSI, newest leads against older ones")
+    ax.set_xlabel(f"PSI, {against}")
     ax.set_title(f"Drift per feature (top {len(shown)} of {len(features)})")
     if bands:
         ax.legend(loc="lower right")

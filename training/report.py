@@ -7,9 +7,9 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import pandas as pd
@@ -19,6 +19,9 @@ from mlflow.tracking import MlflowClient
 
 from features.model_uri import registry_ref
 from training.config import tracking_uri
+
+if TYPE_CHECKING:
+    from features.profile import ReferenceProfile
 
 # Artifacts the training run logs (training/train.py) that the report shows; absent ones are reported as such.
 PLOTS = (
@@ -43,6 +46,15 @@ class ReportError(ValueError):
 
 
 @dataclass(frozen=True)
+class MonitorSetting:
+    """One monitoring setting as the report shows it: the environment variable that sets it, its value, its meaning."""
+
+    variable: str
+    value: str
+    meaning: str
+
+
+@dataclass(frozen=True)
 class ReportInputs:
     """Everything a report shows, gathered from the registry, the training run and the model itself."""
 
@@ -57,6 +69,9 @@ class ReportInputs:
     grade_cuts: dict[str, float] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     plots: dict[str, bytes] = field(default_factory=dict)
+    profile: ReferenceProfile | None = None  # what the monitor compares new leads with (features/profile.py)
+    monitoring: dict[str, Any] | None = None  # a current MonitorReport.to_dict(), when a lead store was given
+    monitor_settings: tuple[MonitorSetting, ...] = ()  # the bands in force; empty: the drift bands' defaults
 
     def holdout(self, metric: str) -> float | None:
         """A holdout metric from the run (`holdout_<metric>`), else from the model's own record of it."""
@@ -116,8 +131,18 @@ def _download(run_id: str, folder: str, dst: Path) -> Path:
         return dst / folder
 
 
-def collect(client: MlflowClient, version: ModelVersion, model: Any) -> ReportInputs:
-    """Gather the run's params, metrics, tags, tables and plots, plus what the model records about itself."""
+def collect(
+    client: MlflowClient,
+    version: ModelVersion,
+    model: Any,
+    *,
+    monitoring: dict[str, Any] | None = None,
+    monitor_settings: tuple[MonitorSetting, ...] = (),
+) -> ReportInputs:
+    """Gather the run's params, metrics, tags, tables and plots, plus what the model records about itself, and
+    draw the monitoring section's plots (its reference profile; the current `monitoring` result when given)."""
+    from training.report_monitoring import monitoring_plots
+
     if not version.run_id:
         raise ReportError(f"models:/{version.name}/{version.version} has no training run to report on")
     run = client.get_run(version.run_id)
@@ -129,7 +154,7 @@ def collect(client: MlflowClient, version: ModelVersion, model: Any) -> ReportIn
         }
         plots = {p: (figures / p).read_bytes() for p in PLOTS if (figures / p).is_file()}
     scale = getattr(model, "scale", None)
-    return ReportInputs(
+    inputs = ReportInputs(
         name=version.name,
         version=str(version.version),
         aliases=sorted(version.aliases or []),
@@ -141,14 +166,17 @@ def collect(client: MlflowClient, version: ModelVersion, model: Any) -> ReportIn
         grade_cuts=dict(getattr(scale, "grade_cuts", None) or {}),
         tables=tables,
         plots=plots,
+        profile=getattr(model, "profile", None),
+        monitoring=monitoring,
+        monitor_settings=monitor_settings,
     )
+    return replace(inputs, plots={**plots, **monitoring_plots(inputs)})
 
 
-def inputs_for(uri: str) -> ReportInputs:
-    """Report inputs for a registered model URI (`leadscore report`)."""
+def load_version(uri: str) -> tuple[ModelVersion, Any]:
+    """The registered version a URI names and its model, loaded (`leadscore report`); ReportError otherwise."""
     mlflow.set_tracking_uri(tracking_uri())
-    client = MlflowClient()
-    version = resolve(client, uri)
+    version = resolve(MlflowClient(), uri)
     try:
         with quiet_downloads():
             model = mlflow.pyfunc.load_model(
@@ -157,26 +185,37 @@ def inputs_for(uri: str) -> ReportInputs:
     except (MlflowException, OSError) as error:
         why = str(getattr(error, "message", error)).splitlines()[0]
         raise ReportError(f"--model {uri}: version {version.version} does not load ({why})") from None
-    return collect(client, version, model)
+    return version, model
 
 
-def write_report(uri: str, out: Path) -> Path:
-    """Write the self-contained HTML report of a registered model to `out` and return its path."""
-    from training.report_render import to_html
-
+def html_path(out: Path) -> Path:
+    """`out`, checked to be an HTML file name before any work is done."""
     if out.suffix.lower() not in {".html", ".htm"}:
         raise ReportError(f"--out {out}: the report is HTML; use a .html file name")
-    html = to_html(inputs_for(uri))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_html(inputs: ReportInputs, out: Path) -> Path:
+    """Write the self-contained HTML report to `out` (an HTML file name) and return its path."""
+    from training.report_render import to_html
+
+    html = to_html(inputs)
+    html_path(out).parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
 
 
 def log_report(model: Any, name: str, version: str) -> None:
     """Log the HTML and markdown report of a just-registered version to the active run (end of `train`)."""
+    from training.report_monitoring import MONITORING_PLOTS
     from training.report_render import to_html, to_markdown
 
     client = MlflowClient()
     inputs = collect(client, client.get_model_version(name, version), model)
+    with tempfile.TemporaryDirectory() as tmp:  # drawn for the report: logged beside the run's other plots
+        for plot in MONITORING_PLOTS:
+            if plot in inputs.plots:
+                (Path(tmp) / plot).write_bytes(inputs.plots[plot])
+        mlflow.log_artifacts(tmp, "plots")
     mlflow.log_text(to_html(inputs), HTML_ARTIFACT)
     mlflow.log_text(to_markdown(inputs), MARKDOWN_ARTIFACT)

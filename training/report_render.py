@@ -19,7 +19,7 @@ def to_html(inputs: ReportInputs) -> str:
     """One HTML page with no outside references: plots are embedded as base64 PNG."""
     parts = []
     for block in blocks(inputs):
-        if block.kind in {"h1", "h2", "p"}:
+        if block.kind in {"h1", "h2", "h3", "p"}:
             parts.append(f"<{block.kind}>{html.escape(block.text)}</{block.kind}>")
         elif block.kind == "ul":
             parts.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in block.items) + "</ul>")
@@ -52,6 +52,8 @@ def to_markdown(inputs: ReportInputs) -> str:
             lines += [f"# {block.text}", ""]
         elif block.kind == "h2":
             lines += [f"## {block.text}", ""]
+        elif block.kind == "h3":
+            lines += [f"### {block.text}", ""]
         elif block.kind == "p":
             lines += [block.text, ""]
         elif block.kind == "ul":

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
 
 from training.leakage import REFUSE_AUC, WARN_AUC
 from training.report import ReportInputs
+from training.report_blocks import Block, fmt, plot_block, renamed, table_block
+from training.report_monitoring import monitoring
 
 DEFAULT_FAMILY = "lightgbm"  # the only family before model selection was recorded on the model
 NOT_RECORDED = "not recorded"
@@ -45,44 +46,6 @@ DATA_PARAMS = (
     ("features", "features"),
     ("schema_path", "schema file"),
 )
-
-
-@dataclass(frozen=True)
-class Block:
-    """One piece of the report: a heading, a paragraph, a bullet list, a table (text cells) or a logged plot."""
-
-    kind: str  # "h1", "h2", "p", "ul", "table", "plot"
-    text: str = ""
-    items: tuple[str, ...] = ()
-    table: pd.DataFrame | None = None
-
-
-def _fmt(value: object, spec: str) -> str:
-    try:
-        return spec.format(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _table(frame: pd.DataFrame, formats: dict[str, str]) -> Block:
-    cells = frame.copy()
-    for column, spec in formats.items():
-        if column in cells.columns:
-            cells[column] = [_fmt(v, spec) if pd.notna(v) else "" for v in cells[column]]
-    return Block("table", table=cells.astype(str))
-
-
-def _renamed(block: Block, names: dict[str, str]) -> Block:
-    """Readable column headers: the given names, else underscores as spaces."""
-    assert block.table is not None
-    table = block.table.rename(columns=lambda c: names.get(str(c), str(c).replace("_", " ")))
-    return Block("table", table=table)
-
-
-def _plot(inputs: ReportInputs, name: str, caption: str) -> Block:
-    if name in inputs.plots:
-        return Block("plot", text=name, items=(caption,))
-    return Block("p", text=f"({caption}: plots/{name} was not logged by this run)")
 
 
 def _overview(inputs: ReportInputs) -> list[Block]:
@@ -164,12 +127,12 @@ def _drift(inputs: ReportInputs, top: int = 10) -> list[Block]:
         ]
         shown = table[keep].head(top)
         blocks.append(
-            _renamed(
-                _table(shown, {"psi": "{:.3f}", "missing_older": "{:.1%}", "missing_recent": "{:.1%}"}),
+            renamed(
+                table_block(shown, {"psi": "{:.3f}", "missing_older": "{:.1%}", "missing_recent": "{:.1%}"}),
                 {"psi": "PSI", "moved": "what moved most"},
             )
         )
-    blocks.append(_plot(inputs, "drift.png", "drift per feature"))
+    blocks.append(plot_block(inputs, "drift.png", "drift per feature"))
     return blocks
 
 
@@ -177,7 +140,7 @@ def _metrics(inputs: ReportInputs) -> list[Block]:
     rows = []
     for key, label, spec, meaning in METRICS:
         value = inputs.holdout(key)
-        rows.append((label, NOT_RECORDED if value is None else _fmt(value, spec), meaning))
+        rows.append((label, NOT_RECORDED if value is None else fmt(value, spec), meaning))
     return [
         Block("h2", text="Holdout metrics"),
         Block("table", table=pd.DataFrame(rows, columns=["metric", "value", "what it means"])),
@@ -198,8 +161,10 @@ def _family(inputs: ReportInputs) -> list[Block]:
         frame.insert(1, "chosen", ["yes" if f == family else "" for f in frame["family"]])
         blocks += [
             Block("p", text="Cross-validation on the training part only (the holdout was not used):"),
-            _renamed(
-                _table(frame, {"cv_roc_auc": "{:.4f}", "cv_roc_auc_sd": "{:.4f}", "cv_log_loss": "{:.4f}"}),
+            renamed(
+                table_block(
+                    frame, {"cv_roc_auc": "{:.4f}", "cv_roc_auc_sd": "{:.4f}", "cv_log_loss": "{:.4f}"}
+                ),
                 {
                     "cv_roc_auc": "CV ROC AUC",
                     "cv_roc_auc_sd": "fold spread (SD)",
@@ -213,20 +178,20 @@ def _family(inputs: ReportInputs) -> list[Block]:
 
 
 def _calibration_and_gains(inputs: ReportInputs) -> list[Block]:
-    blocks = [Block("h2", text="Calibration"), _plot(inputs, "calibration.png", "calibration")]
+    blocks = [Block("h2", text="Calibration"), plot_block(inputs, "calibration.png", "calibration")]
     if "calibration_newest.png" in inputs.plots:
         blocks += [
             Block("p", text="The newest quarter of the holdout: does the calibration follow the present?"),
-            _plot(inputs, "calibration_newest.png", "calibration on the newest leads"),
+            plot_block(inputs, "calibration_newest.png", "calibration on the newest leads"),
         ]
-    blocks += [Block("h2", text="Gains and lift"), _plot(inputs, "gains.png", "gains and lift")]
+    blocks += [Block("h2", text="Gains and lift"), plot_block(inputs, "gains.png", "gains and lift")]
     if "gains" in inputs.tables:
         columns = ["decile", "leads", "conversions", "conversion_rate", "cumulative_conversions_pct", "lift"]
         gains = inputs.tables["gains"][[c for c in columns if c in inputs.tables["gains"]]]
-        table = _table(
+        table = table_block(
             gains, {"conversion_rate": "{:.1%}", "cumulative_conversions_pct": "{:.1f}%", "lift": "{:.2f}"}
         )
-        blocks.append(_renamed(table, {"cumulative_conversions_pct": "conversions captured (cumulative)"}))
+        blocks.append(renamed(table, {"cumulative_conversions_pct": "conversions captured (cumulative)"}))
     return blocks
 
 
@@ -236,14 +201,14 @@ def _grades(inputs: ReportInputs) -> list[Block]:
         grades = inputs.tables["grades"].copy()
         if inputs.grade_cuts:
             grades.insert(
-                1, "score from", [_fmt(inputs.grade_cuts.get(g, 0), "{:g}") for g in grades["grade"]]
+                1, "score from", [fmt(inputs.grade_cuts.get(g, 0), "{:g}") for g in grades["grade"]]
             )
-        table = _table(
+        table = table_block(
             grades, {"share_pct": "{:.1f}%", "conversion_rate": "{:.1%}", "mean_probability": "{:.1%}"}
         )
-        blocks.append(_renamed(table, {"share_pct": "share of leads"}))
-    blocks.append(_plot(inputs, "conversion_by_grade.png", "conversion rate by grade"))
-    blocks += [Block("h2", text="Score distribution"), _plot(inputs, "score_distribution.png", "scores")]
+        blocks.append(renamed(table, {"share_pct": "share of leads"}))
+    blocks.append(plot_block(inputs, "conversion_by_grade.png", "conversion rate by grade"))
+    blocks += [Block("h2", text="Score distribution"), plot_block(inputs, "score_distribution.png", "scores")]
     return blocks
 
 
@@ -255,8 +220,8 @@ def _features(inputs: ReportInputs, top: int = 15) -> list[Block]:
         frame = table[table[value] != 0].sort_values(value, ascending=False).head(top).copy()
         total = float(table[value].abs().sum()) or 1.0
         frame["share"] = frame[value].abs() / total
-        blocks.append(_renamed(_table(frame, {value: "{:,.4g}", "share": "{:.1%}"}), {}))
-    blocks.append(_plot(inputs, "feature_importance.png", "feature importance"))
+        blocks.append(renamed(table_block(frame, {value: "{:,.4g}", "share": "{:.1%}"}), {}))
+    blocks.append(plot_block(inputs, "feature_importance.png", "feature importance"))
     return blocks
 
 
@@ -275,7 +240,7 @@ def _leakage(inputs: ReportInputs, top: int = 10) -> list[Block]:
         ]
         blocks += [
             Block("p", text=f"Strongest single features (out-of-fold ROC AUC alone; warn at {WARN_AUC}):"),
-            _renamed(_table(table, {auc: "{:.3f}"}), {auc: "ROC AUC alone"}),
+            renamed(table_block(table, {auc: "{:.3f}"}), {auc: "ROC AUC alone"}),
         ]
     return blocks
 
@@ -293,6 +258,7 @@ def blocks(inputs: ReportInputs) -> list[Block]:
         *_features(inputs),
         *_leakage(inputs),
         Block("h2", text="ROC and precision-recall"),
-        _plot(inputs, "roc.png", "ROC curve"),
-        _plot(inputs, "precision_recall.png", "precision-recall curve"),
+        plot_block(inputs, "roc.png", "ROC curve"),
+        plot_block(inputs, "precision_recall.png", "precision-recall curve"),
+        *monitoring(inputs),
     ]

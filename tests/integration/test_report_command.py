@@ -46,7 +46,8 @@ def test_every_training_run_logs_the_report(trained: TrainOutcome, tmp_path: Pat
     assert f"| ROC AUC | {metrics['roc_auc']:.4f} |" in markdown
     assert f"{MODEL} version {trained.registered.version}" in page
     assert "@champion" in page  # the first version of a model is promoted before the report is made
-    assert len(_embedded_pngs(page)) == 9  # the 7 holdout plots, calibration on its newest quarter, drift
+    # the 7 holdout plots, calibration on its newest quarter, drift, and the training scores (Monitoring)
+    assert len(_embedded_pngs(page)) == 10
     assert "![calibration](../plots/calibration.png)" in markdown
     assert "![calibration on the newest leads](../plots/calibration_newest.png)" in markdown
     assert "Which leads each number comes from" in page and "Drift at training time" in page
@@ -66,7 +67,7 @@ def test_report_command_writes_a_self_contained_page(trained: TrainOutcome, tmp_
         assert f"<td>{value}</td>" in page, value
     assert "chosen family:" in page
     pngs = _embedded_pngs(page)
-    assert len(pngs) == 9 and all(p.startswith(b"\x89PNG") for p in pngs)
+    assert len(pngs) == 10 and all(p.startswith(b"\x89PNG") for p in pngs)
     assert not re.search(r'(src|href)="(?!data:)', page)  # opens offline, mailed as one file
 
 
