@@ -14,7 +14,8 @@ from hand_made_models import lead_model, leads
 from features.model import LeadModel
 from features.population_drift import DriftBands, DriftCounter, PopulationDrift
 from features.profile import build_profile
-from serving.monitor import BadWindow, MonitorReport, drift_alerts, window
+from serving.live_groups import LiveSettings
+from serving.monitor import BadWindow, MonitorReport, bands_from, drift_alerts, live_settings, window
 from serving.settings import Settings
 
 
@@ -116,3 +117,11 @@ def test_the_window_defaults_to_the_last_days_and_must_end_after_it_starts() -> 
     far = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-10)))  # past year 9999 in UTC
     with pytest.raises(BadWindow, match=r"^until: out of range"):
         window(Settings(), None, far)
+
+
+def test_the_settings_defaults_are_the_thresholds_the_monitor_documents() -> None:
+    """serving.settings keeps its own copy of the defaults, so reading settings does not load the model stack."""
+    settings = Settings()
+    bands, live = DriftBands(), LiveSettings()
+    assert bands_from(settings) == bands
+    assert live_settings(settings) == live
