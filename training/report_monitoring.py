@@ -93,7 +93,7 @@ def _reference(inputs: ReportInputs) -> list[Block]:
             text=f"The monitor compares the leads that arrive with the {profile.leads:,} leads this version was "
             f"fitted on{window}, as profiled inside the registered model: PSI per feature and for the score "
             "(docs/monitoring.md), and the probabilities against sales outcomes as they come in "
-            "(docs/monitoring-live.md).",
+            "(docs/monitoring.md).",
         ),
         plot_block(inputs, REFERENCE_PLOT, "training leads' scores"),
         table_block(grades, {"score from": "{:g}", **percent}),
