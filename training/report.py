@@ -205,6 +205,12 @@ def write_html(inputs: ReportInputs, out: Path) -> Path:
     return out
 
 
+def write_report(uri: str, out: Path) -> Path:
+    """The report of the registered version `uri` names, without a store, written to `out` (for notebooks)."""
+    version, model = load_version(uri)
+    return write_html(collect(MlflowClient(), version, model), out)
+
+
 def log_report(model: Any, name: str, version: str) -> None:
     """Log the HTML and markdown report of a just-registered version to the active run (end of `train`)."""
     from training.report_monitoring import MONITORING_PLOTS
