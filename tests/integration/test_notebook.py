@@ -66,5 +66,7 @@ def test_notebook_runs_and_shows_leakage_training_and_report(
     holdout = float(re.search(r"holdout ROC AUC (0\.\d{4})", text)[1])  # type: ignore[index]
     assert 0.85 < holdout < leaky
     assert "Model report: x-education version 1" in text
-    assert re.search(r"report: .*model_report\.html \(\d+ KiB, 9 plots embedded\)", text)  # drift, reference scores too
+    assert re.search(
+        r"report: .*model_report\.html \(\d+ KiB, 9 plots embedded\)", text
+    )  # drift, reference scores too
     assert list(tmp_path.glob("x-education-*/mlflow.db"))  # trained in its own temporary MLflow
