@@ -61,3 +61,41 @@ export function explain(error, what, writing, role = "sales") {
       return `${what}: ${error.status} ${error.message}.`;
   }
 }
+
+/**
+ * A page's calls with its key panel (#key-panel, #key-why, #key-form, #api-key): the returned function calls the API
+ * and, on 401 or 403, asks for a key with `role`; a key entered is kept for the tab and `retry` runs again.
+ * `may` and `needs` finish the panel's sentences ("may not work the queue", "to show the queue").
+ */
+export function withKey({ role, may, needs, retry }) {
+  const $ = (id) => document.getElementById(id);
+  function askForKey(error) {
+    const had = sessionStorage.getItem(KEY_STORAGE);
+    if (error.status === 401) sessionStorage.removeItem(KEY_STORAGE);
+    $("key-why").textContent =
+      error.status === 403
+        ? `The key in use may not ${may}: ${error.message}`
+        : had
+          ? `The key was not accepted: ${error.message}`
+          : `This service needs an API key with role ${role} to ${needs}.`;
+    $("key-panel").hidden = false;
+    $("api-key").focus();
+  }
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("api-key").value.trim();
+    if (!key) return;
+    sessionStorage.setItem(KEY_STORAGE, key);
+    $("api-key").value = "";
+    $("key-panel").hidden = true;
+    retry();
+  });
+  return async function call(path, options) {
+    try {
+      return await api(path, options);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) askForKey(error);
+      throw error;
+    }
+  };
+}

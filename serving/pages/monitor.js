@@ -1,9 +1,10 @@
 // The score monitor page: reads GET v1/monitor (role admin) and draws drift and live accuracy. No dependencies.
-import { ApiError, KEY_STORAGE, api as request, explain } from "./api.js";
+import { explain, withKey } from "./api.js";
 import { barChart, groupedBars, intervalChart } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
 const ROLE = "admin";
+const api = withKey({ role: ROLE, may: "read the monitor", needs: "show the monitor", retry: () => load() });
 const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(v < 0.1 ? 1 : 0)}%`);
 const num = (v, digits = 3) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
 const count = (v) => (v === null || v === undefined ? "–" : Math.round(v).toLocaleString("en"));
@@ -15,16 +16,7 @@ function el(name, attributes = {}, text) {
   return node;
 }
 
-// ---- messages and the key ---------------------------------------------------------------------------------------
-async function api(path) {
-  try {
-    return await request(path);
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) askForKey(error);
-    throw error;
-  }
-}
-
+// ---- messages ----------------------------------------------------------------------------------------------------
 function say(text) {
   $("status").textContent = text;
 }
@@ -37,28 +29,6 @@ function fail(error) {
   say("");
 }
 
-function askForKey(error) {
-  const had = sessionStorage.getItem(KEY_STORAGE);
-  if (error.status === 401) sessionStorage.removeItem(KEY_STORAGE);
-  $("key-why").textContent =
-    error.status === 403
-      ? `The key in use may not read the monitor: ${error.message}`
-      : had
-        ? `The key was not accepted: ${error.message}`
-        : `This service needs an API key with role ${ROLE} to show the monitor.`;
-  $("key-panel").hidden = false;
-  $("api-key").focus();
-}
-
-function useKey(event) {
-  event.preventDefault();
-  const key = $("api-key").value.trim();
-  if (!key) return;
-  sessionStorage.setItem(KEY_STORAGE, key);
-  $("api-key").value = "";
-  $("key-panel").hidden = true;
-  load();
-}
 
 // ---- the window --------------------------------------------------------------------------------------------------
 function query() {
@@ -261,7 +231,6 @@ if (embedded) {
   $("window").hidden = true;
   show(JSON.parse(embedded.textContent));
 } else {
-  $("key-form").addEventListener("submit", useKey);
   $("window").addEventListener("submit", (event) => {
     event.preventDefault();
     load();

@@ -1,20 +1,11 @@
 // The sales queue page: reads GET v1/queue, records outcomes with POST v1/leads/{id}/outcome. No dependencies.
-import { ApiError, KEY_STORAGE, api as request, explain, uuid } from "./api.js";
+import { explain, uuid, withKey } from "./api.js";
 import { ACTIONS, actionButtons, el, row, tick, tickAll } from "./rows.js";
 
 const DONE = { accepted: "accepted", rejected: "rejected", won: "marked won", lost: "marked lost" };
 const state = { cursor: null, filters: new URLSearchParams(), limit: 50, rejecting: null, pending: new Map() };
 const $ = (id) => document.getElementById(id);
-
-/** Every call of the page: a 401 or 403 also asks the rep for a (different) key. */
-async function api(path, options) {
-  try {
-    return await request(path, options);
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) askForKey(error);
-    throw error;
-  }
-}
+const api = withKey({ role: "sales", may: "work the queue", needs: "show the queue", retry: () => start() });
 
 function onAction(leadId, outcome) {
   if (outcome === "rejected") openReject(leadId);
@@ -36,30 +27,6 @@ function fail(error, what, writing = false) {
 function clearError() {
   $("error").hidden = true;
   $("error").textContent = "";
-}
-
-// ---- API key --------------------------------------------------------------------------------------------------
-function askForKey(error) {
-  const had = sessionStorage.getItem(KEY_STORAGE);
-  if (error.status === 401) sessionStorage.removeItem(KEY_STORAGE);
-  $("key-why").textContent =
-    error.status === 403
-      ? `The key in use may not work the queue: ${error.message}`
-      : had
-        ? `The key was not accepted: ${error.message}`
-        : "This service needs an API key with role sales to show the queue.";
-  $("key-panel").hidden = false;
-  $("api-key").focus();
-}
-
-function useKey(event) {
-  event.preventDefault();
-  const key = $("api-key").value.trim();
-  if (!key) return;
-  sessionStorage.setItem(KEY_STORAGE, key);
-  $("api-key").value = "";
-  $("key-panel").hidden = true;
-  start();
 }
 
 function remember(listId, value) {
@@ -231,7 +198,6 @@ function init() {
     if (params.get(name)) $(id).value = params.get(name);
   }
   state.filters = readFilters();
-  $("key-form").addEventListener("submit", useKey);
   $("filters").addEventListener("submit", applyFilters);
   $("filters").addEventListener("reset", () => setTimeout(() => $("filters").requestSubmit(), 0));
   $("more").addEventListener("click", loadMore);
