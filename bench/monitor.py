@@ -11,8 +11,9 @@ over --days days, --outcomes of them worked by sales (bench/monitor_store.py, CO
 Then for each size, the newest N leads form the window: `monitor()` as `leadscore monitor` calls it, its drift over
 the window and its live performance over the same leads (LEADSCORE_MONITOR_OUTCOME_DAYS set to the window's length),
 each run in a fresh process: seconds in all, in drift and in live performance (drift ends at the last chunk's
-progress call), leads per second, CPU seconds, and the process's peak resident memory (VmHWM) and how much of it
-the monitor added to the process as it stood with the model loaded. The baseline, in the same run and also a fresh
+progress call), leads per second, the CPU seconds of the monitor's process (PostgreSQL's own are not in them), and
+the process's peak resident memory (VmHWM) and how much the monitor added to it, from the process as it stood with
+the model loaded. The baseline, in the same run and also a fresh
 process: reading the same window's rows, the drift's columns (payloads included) and the live performance's
 columns (first contact included), each in one streamed SELECT. Printed: monitor time / read time per size, and the
 growth from the smallest size to the largest in time per lead and in memory. --quick: 5,000 to 20,000 leads.
@@ -232,7 +233,7 @@ def windows(url: str, sizes: list[int]) -> list[tuple[int, datetime, datetime, i
 def report(results: dict[int, dict[str, dict[str, Any]]], finals: dict[int, int]) -> None:
     """The table (Markdown, as docs/benchmarks.md shows it) and the growth from the smallest size to the largest."""
     print(f"\n{datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores: {' '.join(sys.argv)}")
-    print("| leads | monitor s (drift + live) | CPU s | leads/s | read s (drift + live) | monitor / read "
+    print("| leads | monitor s (drift + live) | its CPU s | leads/s | read s (drift + live) | monitor / read "
           "(drift, live) | peak MB (added) | final outcomes (stored) |\n|" + "---|" * 8)  # fmt: skip
     for size, got in results.items():
         m, r = got["monitor"], got["read"]

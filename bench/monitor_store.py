@@ -171,7 +171,8 @@ def fill(
             _copy(raw, Score, SCORE_COLUMNS, history)
             raw.commit()
             seconds["copy"] += time.perf_counter() - clock
-            progress(f"stored {part.stop:,} of {leads:,} leads ({sum(seconds.values()):.0f} s)")
+            if part.stop % (5 * CHUNK) == 0 or part.stop == leads:
+                progress(f"stored {part.stop:,} of {leads:,} leads ({sum(seconds.values()):.0f} s)")
         clock = time.perf_counter()
         events = _events(table["lead_id"].to_numpy(), owners, done, rng)
         _copy(raw, Outcome, ["lead_id", "outcome", "from_status", "reason", "actor", "at"], events)
