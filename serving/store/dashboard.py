@@ -12,7 +12,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import exists, func, select
 
@@ -49,7 +49,10 @@ SERVICE = (
     "p90_hours_to_contact",
     "overdue_now",
 )
-COLUMNS: dict[str, tuple[str, ...]] = {  # each table's columns, in order (the CSV header)
+Table = Literal[
+    "sources", "campaigns", "trend", "funnel", "rejection_reasons", "service_grades", "service_owners"
+]
+COLUMNS: dict[Table, tuple[str, ...]] = {  # each table's columns, in order (the CSV header)
     "sources": ("source", *QUALITY),
     "campaigns": ("campaign", *QUALITY),
     "trend": ("week", "week_start", "source", "leads", "expected_conversions", "accepted", "won"),
@@ -58,7 +61,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # each table's columns, in order (the C
     "service_grades": ("grade", "deadline_hours", *SERVICE),
     "service_owners": ("owner", *SERVICE),
 }  # fmt: skip
-TABLES = tuple(COLUMNS)
+TABLES: tuple[Table, ...] = get_args(Table)
 NO_OUTCOMES = (
     "No sales outcomes recorded yet: acceptance and win rates, the funnel, rejection reasons and the service level "
     "fill in as sales accepts, rejects, wins or loses leads (POST /v1/leads/{id}/outcome or the queue page); "
@@ -70,7 +73,7 @@ NO_OUTCOMES = (
 class Dashboard:
     filters: LeadFilters
     computed_at: datetime
-    tables: dict[str, list[dict[str, Any]]]  # one per name in TABLES
+    tables: dict[Table, list[dict[str, Any]]]  # one per name in TABLES
     notes: list[str]
 
 
@@ -165,7 +168,7 @@ def dashboard(
     sources = source_report(store, "source", since, until, filters=filters, top_reasons=None)
     campaigns = source_report(store, "campaign", since, until, filters=filters)
     level = service_level(store, sla_hours, filters, now=at)
-    tables = {
+    tables: dict[Table, list[dict[str, Any]]] = {
         "sources": quality(sources, "source"),
         "campaigns": quality(campaigns, "campaign"),
         "trend": weekly_trend(store, filters),
@@ -180,7 +183,7 @@ def dashboard(
     return Dashboard(filters, at, tables, notes)
 
 
-def table_csv(dash: Dashboard, table: str) -> str:
+def table_csv(dash: Dashboard, table: Table) -> str:
     """One table as CSV: a header of its columns, numbers as in the JSON, empty cells for null."""
     rows = dash.tables[table]
     out = io.StringIO()
