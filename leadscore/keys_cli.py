@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from serving.keys import FileKeyStore
 
 keys_app = typer.Typer(
-    help="API keys for the scoring service (roles: score, sales, admin); stored as hashes in LEADSCORE_KEYS_FILE.",
+    help="API keys for the scoring service (roles: score, sales, marketing, admin); stored as hashes in LEADSCORE_KEYS_FILE.",
     no_args_is_help=True,
 )
 
@@ -40,7 +40,11 @@ def _store(keys_file: Path | None) -> FileKeyStore:
 @keys_app.command("create")
 def create(
     role: Annotated[
-        str, typer.Option(help="score (scoring, ingest), sales (queue, outcomes) or admin (all).")
+        str,
+        typer.Option(
+            help="score (scoring, ingest), sales (queue, outcomes), marketing (dashboard, reports; read-only) "
+            "or admin (all)."
+        ),
     ],
     label: Annotated[str, typer.Option(help="Who or what uses the key, e.g. 'hubspot' or 'alice'.")] = "",
     keys_file: KeysFile = None,
@@ -76,9 +80,9 @@ def list_keys(keys_file: KeysFile = None) -> None:
     if not keys:
         typer.echo(f"no keys in {store.path}; make one with `leadscore keys create --role ROLE`", err=True)
         return
-    typer.echo(f"{'id':<10}{'role':<7}{'created':<27}label")
+    typer.echo(f"{'id':<10}{'role':<11}{'created':<27}label")
     for k in keys:
-        typer.echo(f"{k.id:<10}{k.role:<7}{k.created:<27}{k.label}")
+        typer.echo(f"{k.id:<10}{k.role:<11}{k.created:<27}{k.label}")
 
 
 @keys_app.command("revoke")

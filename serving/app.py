@@ -24,6 +24,7 @@ from serving.metrics import Metrics, MetricsMiddleware
 from serving.model_cache import ModelCache
 from serving.model_store import ModelStore, load
 from serving.requests import InvalidRequest
+from serving.routes import dashboard as dashboard_routes
 from serving.routes import docs, mlflow_compat, ops, score
 from serving.routes import leads as lead_routes
 from serving.routes import monitor as monitor_routes
@@ -115,6 +116,7 @@ def create_app(
         lead_routes.router,
         queue_routes.router,
         report_routes.router,
+        dashboard_routes.router,
         monitor_routes.router,
         page_routes.router,
         docs.router,

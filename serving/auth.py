@@ -1,8 +1,9 @@
 """Who may call what: an API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`) with a role a route accepts.
 
-Roles: `score` (marketing automation: scoring and ingest), `sales` (queue, outcomes, queue page), `admin` (reports,
-reload, metrics, keys). `admin` may call everything; `sales` does not imply `score` and `score` does not imply
-`sales`, so the key built into a marketing tool cannot read the sales pipeline and a rep's key cannot inject leads.
+Roles: `score` (marketing automation: scoring and ingest), `sales` (queue, outcomes, queue page), `marketing`
+(read-only: the dashboard and the source report), `admin` (monitor, reload, metrics, keys). `admin` may call everything; no other role implies another, so the key
+built into a marketing tool cannot read the sales pipeline, a rep's key cannot inject leads, and a marketing key
+changes nothing.
 A route takes one dependency: `dependencies=[requires("sales")]`, or a parameter typed `SalesCaller`.
 With no keys file configured auth is off, and the app refuses to listen beyond loopback (`check_exposure`).
 """

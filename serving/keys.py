@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast, get_args
 
-Role = Literal["score", "sales", "admin"]
+Role = Literal["score", "sales", "marketing", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 PREFIX = "lsk_"
 FILE_VERSION = 1

@@ -36,7 +36,7 @@ def wants_csv(request: Request, format: str | None) -> bool:
         422: {"model": RequestErrors},
         503: {"model": Problem, **OUTAGE},
     },
-    dependencies=[requires("admin")],
+    dependencies=[requires("marketing")],
 )
 def sources(
     request: Request,

@@ -8,7 +8,9 @@ Plain functions over a `LeadStore`, no web framework: the routes, the command li
     ingest(store, [IncomingLead(lead_id, payload, scored)])          # upsert + a score-history row each
     record_outcome(store, lead_id, OutcomeIn("rejected", reason="spam"), reasons=[...], key="retry-1")
     queue(store, QueueFilters(owner="ana"), sla_hours={"A": 1, ...}, limit=50, cursor=None)
-    source_report(store, by="campaign", since=..., until=...)
+    source_report(store, by="campaign", since=..., until=..., filters=LeadFilters(owner="ana"))
+    dashboard(store, sla_hours, LeadFilters(since=..., source="webinar"))   # every dashboard table (dashboard.py)
+    service_level(store, sla_hours, LeadFilters(...))  # first contact per grade and owner (service_level.py)
     record_scores(store, scored)                      # rescore: new latest score, history row, status untouched
     leads_with_status(store, OPEN, after=last_id, limit=500)   # a page of open leads (rescore, retrain)
     labels_for(schema).label("won")                   # the label rule: which final outcomes are positive
@@ -19,8 +21,10 @@ Every function runs in its own transaction; a database out of reach raises `Stor
 was written). Times are UTC.
 """
 
+from serving.store.dashboard import Dashboard, dashboard, table_csv, weekly_trend
 from serving.store.database import LeadFields, LeadStore, StoreUnavailable, open_lead_store
 from serving.store.labels import BadLabelMapping, Labels, labels_for
+from serving.store.lead_filters import LeadFilters
 from serving.store.leads import (
     IncomingLead,
     LeadState,
@@ -52,6 +56,7 @@ from serving.store.outcomes import (
 from serving.store.queue import BadCursor, QueueFilters, QueueItem, QueuePage, Sla, queue, queue_item_dict
 from serving.store.report import SourceQuality, report_csv, source_report
 from serving.store.scored_window import WindowLead, scored_window
+from serving.store.service_level import ServiceLevel, ServiceRow, service_level
 from serving.store.tables import ID_LENGTH, Lead, Outcome, Score
 
 __all__ = [
@@ -63,11 +68,13 @@ __all__ = [
     "BadCursor",
     "BadLabelMapping",
     "BadOutcome",
+    "Dashboard",
     "IncomingLead",
     "KeyReused",
     "Labels",
     "Lead",
     "LeadFields",
+    "LeadFilters",
     "LeadNotFound",
     "LeadState",
     "LeadStore",
@@ -79,6 +86,8 @@ __all__ = [
     "QueuePage",
     "RecordedOutcome",
     "Score",
+    "ServiceLevel",
+    "ServiceRow",
     "Sla",
     "SourceQuality",
     "StoreUnavailable",
@@ -86,6 +95,7 @@ __all__ = [
     "TransitionRefused",
     "WindowLead",
     "count_with_status",
+    "dashboard",
     "get_lead",
     "ingest",
     "known_ids",
@@ -102,5 +112,8 @@ __all__ = [
     "report_csv",
     "score_history",
     "scored_window",
+    "service_level",
     "source_report",
+    "table_csv",
+    "weekly_trend",
 ]

@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 
-from serving.store.clock import as_utc
 from serving.store.database import LeadStore
+from serving.store.lead_filters import LeadFilters
 from serving.store.tables import Lead, Outcome
 
 GRADES = ("A", "B", "C", "D")
@@ -71,15 +71,18 @@ class SourceQuality:
 
 
 def source_report(
-    store: LeadStore, by: By = "source", since: datetime | None = None, until: datetime | None = None
+    store: LeadStore,
+    by: By = "source",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    filters: LeadFilters | None = None,
+    top_reasons: int | None = TOP_REASONS,
 ) -> list[SourceQuality]:
-    """Per group, for leads created in [since, until): most expected conversions first."""
+    """Per group, for leads created in [since, until) that pass `filters` (their own window ignored): most expected
+    conversions first; the `top_reasons` most given rejection reasons per group (None: all of them)."""
     column = Lead.source if by == "source" else Lead.campaign
-    window: list[ColumnElement[bool]] = []
-    if since is not None:
-        window.append(Lead.created_at >= as_utc(since))
-    if until is not None:
-        window.append(Lead.created_at < as_utc(until))
+    window = replace(filters or LeadFilters(), since=since, until=until).conditions()
     by_grade = (
         select(column, Lead.grade, func.count(), func.sum(Lead.probability))
         .where(*window)
@@ -113,7 +116,7 @@ def source_report(
         for key, reason, count in session.execute(reasons):
             counted[key][reason or "(none)"] += count
     for key, counter in counted.items():
-        group(key).rejection_reasons = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
+        group(key).rejection_reasons = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top_reasons]
     return sorted(groups.values(), key=lambda q: (-q.expected_conversions, q.key or ""))
 
 

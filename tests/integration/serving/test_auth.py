@@ -23,7 +23,12 @@ GUARDED: list[tuple[str, str, object, set[str]]] = [
     ("GET", "/v1/model", None, {"score", "sales", "admin"}),
     ("GET", "/metrics", None, {"admin"}),
     ("GET", "/v1/monitor", None, {"admin"}),
+    ("GET", "/v1/queue", None, {"sales", "admin"}),
+    ("GET", "/v1/reports/sources", None, {"marketing", "admin"}),
+    ("GET", "/v1/dashboard", None, {"marketing", "admin"}),
+    ("GET", "/v1/dashboard/funnel.csv", None, {"marketing", "admin"}),
 ]
+TEMPLATES = {"/v1/dashboard/funnel.csv": "/v1/dashboard/{table}.csv"}  # as OpenAPI names the path
 OPEN = ["/healthz", "/readyz", "/ping", "/health", "/version", "/docs", "/redoc", "/openapi.json"]
 
 
@@ -96,6 +101,22 @@ def test_each_role_reaches_its_routes_and_gets_403_elsewhere(guarded: TestClient
                 assert f"has role '{role}'" in detail and path in detail and "admin" in detail, detail
 
 
+def test_marketing_reads_the_dashboard_and_reports_only(guarded: TestClient, keyring) -> None:  # type: ignore[no-untyped-def]
+    marketing = {"X-API-Key": keyring[1]["marketing"]}
+    assert guarded.get("/v1/dashboard/trend.csv", headers=marketing).status_code == 200
+    assert guarded.get("/v1/reports/sources", params={"format": "csv"}, headers=marketing).status_code == 200
+    for method, path, body in (
+        ("POST", "/v1/leads/L-1/outcome", {"outcome": "accepted"}),
+        ("POST", "/v1/leads", {"leads": [LEAD]}),
+        ("GET", "/v1/queue/options", None),
+    ):
+        response = call(guarded, method, path, body, marketing)
+        assert response.status_code == 403, (path, response.text)
+        assert "has role 'marketing'" in response.json()["detail"]
+    sales = guarded.get("/v1/dashboard", headers={"X-API-Key": keyring[1]["sales"]})
+    assert sales.status_code == 403 and "needs role marketing or admin" in sales.json()["detail"]
+
+
 def test_revoking_a_key_takes_effect_without_a_restart(guarded: TestClient, keyring) -> None:  # type: ignore[no-untyped-def]
     path, _ = keyring
     store = FileKeyStore(path)
@@ -110,7 +131,7 @@ def test_openapi_declares_the_keys_and_their_errors(guarded: TestClient) -> None
     schema = guarded.get("/openapi.json").json()
     assert set(schema["components"]["securitySchemes"]) == {"apiKey", "bearer"}
     for method, path, _, _ in GUARDED:
-        operation = schema["paths"][path][method.lower()]
+        operation = schema["paths"][TEMPLATES.get(path, path)][method.lower()]
         assert operation["security"] == [{"apiKey": []}, {"bearer": []}], path
         assert {"401", "403"} <= set(operation["responses"]), path
     for path in ("/healthz", "/readyz", "/ping", "/version"):

@@ -41,10 +41,20 @@ def test_create_prints_the_key_once_and_stores_only_its_hash(tmp_path: Path) -> 
     assert json.loads(path.read_text())["keys"] == []
 
 
+def test_a_marketing_key_can_be_made_and_listed(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    code, out, err = keys("create", "--role", "marketing", "--label", "cmo", keys_file=path)
+    assert code == 0, err
+    stored = FileKeyStore(path).find(out.strip())
+    assert stored is not None and stored.role == "marketing"
+    code, listing, _ = keys("list", keys_file=path)
+    assert code == 0 and f"{stored.id}  marketing  2" in listing
+
+
 def test_keys_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
     cases = [
-        (("create", "--role", "root"), path, "--role: 'root' is not one of score, sales, admin"),
+        (("create", "--role", "root"), path, "--role: 'root' is not one of score, sales, marketing, admin"),
         (("create", "--role", "admin"), None, "no keys file: set LEADSCORE_KEYS_FILE or pass --keys-file"),
         (("revoke", "deadbeef"), path, "no key with id 'deadbeef'"),
         (("create", "--role", "admin", "--keys-file", str(tmp_path)), None, "is a folder"),

@@ -22,6 +22,8 @@ def store_calls(client: TestClient) -> list[Any]:
         client.post("/v1/leads/O-1/outcome", json={"outcome": "accepted"}),
         client.get("/v1/queue"),
         client.get("/v1/reports/sources"),
+        client.get("/v1/dashboard"),
+        client.get("/v1/dashboard/trend.csv"),
         client.get("/v1/monitor"),
     ]
 
