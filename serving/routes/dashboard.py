@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from serving.auth import requires
 from serving.dashboard_models import DashboardQuery, DashboardResponse
@@ -43,7 +43,7 @@ def dashboard_json(
         "csv": {table: f"{request.url.path}/{table}.csv{suffix}" for table in TABLES},
         "notes": dash.notes,
     }
-    return JSONResponse(body)
+    return body
 
 
 @router.get(

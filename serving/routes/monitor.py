@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
 
 from serving.auth import requires
 from serving.deps import LeadStoreDep, MetricsDep, ModelDep, SettingsDep
@@ -65,4 +64,4 @@ def monitor_window(
         name = f"{target.name} version {loaded.version}" if target.name else target.load_uri
         raise HTTPException(status_code=409, detail=f"the served model ({name}): {error}") from None
     metrics.monitor.update(report)
-    return JSONResponse(report.to_dict())
+    return report.to_dict()

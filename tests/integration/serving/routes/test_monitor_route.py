@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -81,7 +82,8 @@ def test_a_window_with_no_leads_says_so(api: TestClient, lead_rows: list[dict[st
     body = api.get("/v1/monitor", params={"since": "2020-01-01", "until": "2020-02-01T00:00:00Z"}).json()
     assert (body["leads"], body["features"], body["score_psi"], body["alerts"]) == (0, [], None, [])
     assert body["note"] == "no leads in the window: nothing to compare"
-    assert body["window"] == {"since": "2020-01-01T00:00:00+00:00", "until": "2020-02-01T00:00:00+00:00"}
+    window = MonitorResponse.model_validate(body).window  # a date alone is midnight UTC
+    assert (window.since, window.until) == (datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 2, 1, tzinfo=UTC))
     few = api.get("/v1/monitor").json()
     assert few["leads"] == 50 and few["alerts"] == [] and "no drift alert" in few["note"]
 
