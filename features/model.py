@@ -18,6 +18,7 @@ from features.clean import LeadCleaner
 from features.encode import CategoryEncoder
 from features.families import LightGBMScorer, Scorer, prepare
 from features.groups import GroupScores, group_columns, group_scores
+from features.reason_labels import reason_label
 from features.reasons import Reasons, rank_reasons
 from features.scale import ScoreScale, sigmoid
 from features.schema import LeadSchema, parse_schema
@@ -141,6 +142,11 @@ class LeadModel(PythonModel):
         """Parsed once per loaded model: `contributions` and the API read it per request."""
         return parse_schema(self.schema_dict)
 
+    def reason_label(self, feature: str, value: Any) -> str:
+        """A reason in words, by the schema's labels or humanised (features/reason_labels.py)."""
+        schema = self.schema
+        return reason_label(feature, schema.kind(feature), value, schema.labels.get(feature))
+
     @cached_property
     def encoder(self) -> CategoryEncoder:
         encoder: CategoryEncoder = self.preprocessor.named_steps["encode"]
@@ -193,7 +199,7 @@ class LeadModel(PythonModel):
         if reasons:
             impacts = contributions * slope
             values = [column.tolist() for column in cleaned]
-            found = rank_reasons(self.schema.features, impacts, values, unseen, top)
+            found = rank_reasons(self.schema.features, impacts, values, unseen, top, self.reason_label)
             groups = group_scores(self, impacts, baseline * slope)
         ids = columns.values.get(self.schema_dict["id"])
         return Scores(

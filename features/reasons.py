@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,34 +20,39 @@ def rank_reasons(
     columns: Sequence[Sequence[Any]],
     unseen: Sequence[Sequence[str]],
     top: int,
+    label: Callable[[str, Any], str] | None = None,
 ) -> list[Reasons]:
     """Per lead, the `top` features that pushed its log-odds up and the `top` that pushed it down.
 
     Each reason names the feature, the lead's cleaned value (`columns`, one sequence per feature), its impact on
     the calibrated log-odds rounded to 4 places, and whether the value was a category unseen at training time.
-    Ties keep model order (a stable sort).
+    Ties keep model order (a stable sort). With `label` (feature, value -> text), each reason has its `label` too.
     """
     order = np.argsort(-contributions, axis=1, kind="stable")
     ends = (order[:, :top], order[:, ::-1][:, :top])
     picked = [(ranks.tolist(), np.take_along_axis(contributions, ranks, axis=1).tolist()) for ranks in ends]
     (pos, pos_impacts), (neg, neg_impacts) = picked
-    out = []
+    found = []
     for i, lead_unseen in enumerate(unseen):
 
         def reason(
             j: int, impact: float, i: int = i, lead_unseen: Sequence[str] = lead_unseen
         ) -> dict[str, Any]:
-            return {
+            value = _json_value(columns[j][i])
+            out: dict[str, Any] = {
                 "feature": features[j],
-                "value": _json_value(columns[j][i]),
+                "value": value,
                 "impact": round(impact, 4),
                 "unseen": features[j] in lead_unseen,
             }
+            if label is not None:
+                out["label"] = label(features[j], value)
+            return out
 
-        out.append(
+        found.append(
             {
                 "positive": [reason(j, d) for j, d in zip(pos[i], pos_impacts[i], strict=True) if d > 0],
                 "negative": [reason(j, d) for j, d in zip(neg[i], neg_impacts[i], strict=True) if d < 0],
             }
         )
-    return out
+    return found

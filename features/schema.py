@@ -7,10 +7,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from features.reason_labels import FeatureLabel
 
 MAX_NAMED = 8  # missing columns named in one message; more are counted
 
@@ -72,6 +74,9 @@ class LeadSchema(BaseModel):
     drop: list[str] = Field(default_factory=list)
     na_values: list[str] = Field(default_factory=list)
     groups: Groups | None = None
+    labels: dict[str, str | FeatureLabel] = Field(
+        default_factory=dict
+    )  # display names (features/reason_labels.py)
 
     @field_validator("na_values", mode="before")
     @classmethod
@@ -96,7 +101,30 @@ class LeadSchema(BaseModel):
                 unknown = [c for c in columns if c not in self.features]
                 if unknown:
                     raise ValueError(f"groups.{group} names {unknown[0]!r}, which is not a feature")
+        for feature, spec in self.labels.items():
+            self._check_label(feature, spec)
         return self
+
+    def _check_label(self, feature: str, spec: str | FeatureLabel) -> None:
+        if feature not in self.features:
+            close = close_match(feature, self.features)
+            hint = f" (did you mean {close!r}?)" if close else ""
+            raise ValueError(f"labels names {feature!r}, which is not a feature{hint}")
+        texts = [spec] if isinstance(spec, str) else list(spec.values.values())
+        if any(not text.strip() for text in texts):
+            raise ValueError(f"labels.{feature}: a label is empty; write the text to show or leave it out")
+        if isinstance(spec, str) or not spec.values:
+            return
+        kind = self.kind(feature)
+        if kind == "numeric":
+            raise ValueError(
+                f"labels.{feature}.values: {feature!r} is numeric; only categories and booleans take value labels"
+            )
+        other = sorted(set(spec.values) - {"true", "false"})
+        if kind == "boolean" and other:
+            raise ValueError(
+                f"labels.{feature}.values: a boolean's values are true and false, not {other[0]!r}"
+            )
 
     @property
     def label_column(self) -> str:
@@ -176,30 +204,38 @@ _SchemaLoader.add_implicit_resolver(
 )
 
 
-def _label_is_mapping(errors: list[Any]) -> bool:
-    return any(e["loc"][1:2] == ("str",) and isinstance(e["input"], dict) for e in errors)
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation allows (`str | LabelMapping` -> [LabelMapping])."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def _section_keys(section: list[str]) -> list[str]:
     """The keys a schema section takes (`[]`: the top level, `["groups"]`: fit and engagement, ...)."""
     model: type[BaseModel] = LeadSchema
-    for key in section:
-        field = model.model_fields.get(key)
-        kinds = (get_args(field.annotation) or (field.annotation,)) if field else ()
-        nested = [t for t in kinds if isinstance(t, type) and issubclass(t, BaseModel)]
+    keys = list(section)
+    while keys:
+        field = model.model_fields.get(keys.pop(0))
+        annotation = field.annotation if field else None
+        if get_origin(annotation) is dict:  # `labels`: its keys are feature names, its values a model
+            if not keys:
+                return []
+            keys.pop(0)
+            annotation = get_args(annotation)[1]
+        nested = _models_in(annotation)
         if not nested:
             return []
         model = nested[0]
     return list(model.model_fields)
 
 
+_BRANCHES = ("LabelMapping", "FeatureLabel", "str")  # pydantic's names for the branches of a union
+
+
 def _key_path(error: Any) -> list[str]:
     """Where an error is, as schema keys: pydantic's union branch names left out."""
-    return [
-        str(p)
-        for p in error["loc"]
-        if isinstance(p, int) or ("[" not in p and p not in ("LabelMapping", "str"))
-    ]
+    return [str(p) for p in error["loc"] if isinstance(p, int) or ("[" not in p and p not in _BRANCHES)]
 
 
 def _did_you_mean(path: list[str]) -> str | None:
@@ -210,11 +246,15 @@ def _did_you_mean(path: list[str]) -> str | None:
 
 def _one_line(error: ValidationError) -> str:
     errors = error.errors()
-    # A mapping given for `label` fails the plain-string branch too; report the mapping's own mistake.
-    mapping_errors = [e for e in errors if "str" not in e["loc"][1:2]]
-    first = (
-        mapping_errors[0] if mapping_errors and len(errors) > 1 and _label_is_mapping(errors) else errors[0]
-    )
+    first = errors[0]
+    # A mapping given where text or a mapping may be (label, labels.<feature>) fails the text branch too;
+    # report the mapping's own mistake.
+    if first["loc"][-1:] == ("str",) and isinstance(first["input"], dict):
+        union = first["loc"][:-1]
+        first = next(
+            (e for e in errors if e["loc"][: len(union)] == union and e["loc"][len(union) :][:1] != ("str",)),
+            first,
+        )
     # A misspelled required key is also a missing one: name the misspelling, it is what to fix.
     if first["type"] == "missing":
         first = next(

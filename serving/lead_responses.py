@@ -36,6 +36,13 @@ class SlaStatus(BaseModel):
     state: Literal["due", "overdue", "met", "nurture"]
 
 
+class DisplayField(BaseModel):
+    """A payload field that identifies or reaches the lead (LEADSCORE_DISPLAY_FIELDS)."""
+
+    field: str
+    value: str
+
+
 class QueueEntry(BaseModel):
     lead_id: str
     status: str
@@ -47,6 +54,9 @@ class QueueEntry(BaseModel):
     source: str | None
     campaign: str | None
     owner: str | None
+    display: list[DisplayField] = Field(
+        description="The configured display fields the lead has, in order (empty when none are configured)."
+    )
     created_at: datetime
     scored_at: datetime
     sla: SlaStatus

@@ -24,6 +24,9 @@ class Reason(BaseModel):
 
     feature: str
     value: str | float | None = Field(description="The lead's value after cleaning (booleans as 1.0/0.0).")
+    label: str = Field(
+        description='The reason in words, from the schema\'s labels or the humanised name ("Page views: 12").'
+    )
     impact: float = Field(description="Change in calibrated log-odds this feature caused for this lead.")
     unseen: bool = Field(
         False, description="True when the category was never (or too rarely) seen in training."

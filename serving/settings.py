@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default="utm_campaign", description="Payload field holding a lead's campaign."
     )
     owner_field: str = Field(default="owner", description="Payload field holding a lead's sales owner.")
+    display_fields: list[str] = Field(
+        default=[],
+        description="Payload fields the queue shows to identify and reach a lead, in order "
+        '(JSON: ["name", "company", "email", "phone", "crm_url"]); e-mail, phone and http(s) values become links.',
+    )
     sla_hours: dict[str, float | None] = Field(
         default={"A": 1.0, "B": 4.0, "C": 24.0, "D": None},
         description='First-contact deadline per grade in hours, null to nurture (JSON: {"A": 1, "D": null}).',

@@ -1,6 +1,6 @@
 // The sales queue page: reads GET v1/queue, records outcomes with POST v1/leads/{id}/outcome. No dependencies.
 import { explain, uuid, withKey } from "./api.js";
-import { ACTIONS, actionButtons, el, row, tick, tickAll } from "./rows.js";
+import { ACTIONS, actionButtons, el, markTies, row, tick, tickAll } from "./rows.js";
 
 const DONE = { accepted: "accepted", rejected: "rejected", won: "marked won", lost: "marked lost" };
 const state = { cursor: null, filters: new URLSearchParams(), limit: 50, rejecting: null, pending: new Map() };
@@ -36,9 +36,10 @@ function remember(listId, value) {
 }
 
 function summarize() {
+  markTies([...document.querySelectorAll("#queue tbody tr")]);
   const shown = document.querySelectorAll("#queue tbody tr").length;
   const more = state.cursor ? "; more below" : "";
-  $("summary").textContent = shown ? `${shown} open lead${shown === 1 ? "" : "s"}, highest score first${more}` : "No open leads match these filters.";
+  $("summary").textContent = shown ? `${shown} open lead${shown === 1 ? "" : "s"}, highest score first (ties by probability)${more}` : "No open leads match these filters.";
 }
 
 // ---- loading --------------------------------------------------------------------------------------------------

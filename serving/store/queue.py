@@ -55,21 +55,24 @@ class QueuePage:
     next_cursor: str | None  # None on the last page
 
 
-def encode_cursor(score: int, lead_id: str) -> str:
-    raw = json.dumps([score, lead_id], separators=(",", ":")).encode()
+def encode_cursor(score: int, probability: float, lead_id: str) -> str:
+    raw = json.dumps(
+        [score, probability, lead_id], separators=(",", ":")
+    ).encode()  # floats round-trip exactly
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    """The (score, lead id) a page ended at; BadCursor for anything else."""
+def decode_cursor(cursor: str) -> tuple[int, float, str]:
+    """The (score, probability, lead id) a page ended at; BadCursor for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, lead_id = json.loads(raw)
+        score, probability, lead_id = json.loads(raw)
     except (binascii.Error, ValueError, TypeError) as error:
         raise BadCursor("cursor: not a cursor from this queue; start again without one") from error
-    if not isinstance(score, int) or not isinstance(lead_id, str):
+    valid = isinstance(score, int) and isinstance(probability, int | float) and isinstance(lead_id, str)
+    if not valid or isinstance(probability, bool):
         raise BadCursor("cursor: not a cursor from this queue; start again without one")
-    return score, lead_id
+    return score, float(probability), lead_id
 
 
 def sla_for(lead: Lead, hours_by_grade: Mapping[str, float | None], now: datetime) -> Sla:
@@ -93,7 +96,8 @@ def queue(
     cursor: str | None = None,
     now: datetime | None = None,
 ) -> QueuePage:
-    """One page of open leads, highest score first (ties by lead id), after the cursor if one is given."""
+    """One page of open leads, highest score first, then highest probability (a tie on the 0-100 score is broken by
+    what the model said), then lead id; after the cursor if one is given (index `ix_leads_queue`)."""
     at = as_utc(now) if now else utcnow()
     statuses = [filters.status] if filters.status else list(OPEN)
     query = select(Lead).where(Lead.status.in_(statuses))
@@ -106,19 +110,37 @@ def queue(
     if filters.created_since is not None:
         query = query.where(Lead.created_at >= as_utc(filters.created_since))
     if cursor:
-        score, lead_id = decode_cursor(cursor)
-        query = query.where(or_(Lead.score < score, and_(Lead.score == score, Lead.lead_id > lead_id)))
-    query = query.order_by(Lead.score.desc(), Lead.lead_id).limit(limit + 1)
+        score, probability, lead_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Lead.score < score,
+                and_(Lead.score == score, Lead.probability < probability),
+                and_(Lead.score == score, Lead.probability == probability, Lead.lead_id > lead_id),
+            )
+        )
+    query = query.order_by(Lead.score.desc(), Lead.probability.desc(), Lead.lead_id).limit(limit + 1)
     with store.transaction() as session:
         rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].score, rows[-1].lead_id) if more else None
+    last = rows[-1] if rows else None
+    next_cursor = encode_cursor(last.score, last.probability, last.lead_id) if more and last else None
     return QueuePage([QueueItem(row, sla_for(row, sla_hours, at)) for row in rows], next_cursor)
 
 
-def queue_item_dict(item: QueueItem) -> dict[str, Any]:
-    """A queue entry as plain JSON-ready values (what GET /v1/queue answers)."""
+def display_values(payload: Mapping[str, Any], fields: Sequence[str]) -> list[dict[str, str]]:
+    """The lead's payload fields that identify and reach it (name, company, e-mail, ...), in the configured order;
+    fields the lead lacks or left empty are left out."""
+    shown = []
+    for field in fields:
+        value = payload.get(field)
+        if value is not None and not isinstance(value, dict | list) and str(value).strip():
+            shown.append({"field": field, "value": str(value).strip()})
+    return shown
+
+
+def queue_item_dict(item: QueueItem, display_fields: Sequence[str] = ()) -> dict[str, Any]:
+    """A queue entry as plain JSON-ready values (what GET /v1/queue answers), with the `display_fields` shown."""
     lead, sla = item.lead, item.sla
     return {
         "lead_id": lead.lead_id,
@@ -131,6 +153,7 @@ def queue_item_dict(item: QueueItem) -> dict[str, Any]:
         "source": lead.source,
         "campaign": lead.campaign,
         "owner": lead.owner,
+        "display": display_values(lead.payload, display_fields),
         "created_at": as_utc(lead.created_at).isoformat(),
         "scored_at": as_utc(lead.scored_at).isoformat(),
         "sla": {

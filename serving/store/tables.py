@@ -45,7 +45,7 @@ class Lead(Base):
     reasons: Mapped[dict[str, Any] | None] = mapped_column(Payload)
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_leads_queue", "status", "score", "lead_id"),)
+    __table_args__ = (Index("ix_leads_queue", "status", "score", "probability", "lead_id"),)
 
 
 class Score(Base):

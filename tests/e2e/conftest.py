@@ -6,13 +6,14 @@ Chromium missing is a test error, never a skip.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_server import LEADS, OWNERS, Server, launch, stop, wait_ready
+from e2e_server import DISPLAY_FIELDS, LEADS, OWNERS, Server, contact, launch, stop, wait_ready
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from serving.keys import FileKeyStore, Role
@@ -56,7 +57,9 @@ def e2e_leads(e2e_data) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
 
     table = load_table(e2e_data.leads).drop(columns=["converted", "lead_status"]).head(LEADS).astype(object)
     rows: list[dict[str, Any]] = table.where(table.notna(), None).to_dict("records")  # type: ignore[assignment]
-    return [{**row, "owner": OWNERS[i % len(OWNERS)]} for i, row in enumerate(rows)]
+    return [
+        {**row, **contact(i, row["lead_id"]), "owner": OWNERS[i % len(OWNERS)]} for i, row in enumerate(rows)
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +84,7 @@ def servers(
     path, by_role = keys
     admin = {"Authorization": f"Bearer {by_role['admin']}"}
     settings = {
-        "open": ({}, {}),
+        "open": ({"LEADSCORE_DISPLAY_FIELDS": json.dumps(DISPLAY_FIELDS)}, {}),
         "guarded": ({"LEADSCORE_KEYS_FILE": str(path)}, admin),
         "down": ({"LEADSCORE_DATABASE_URL": UNREACHABLE, "LEADSCORE_DATABASE_CONNECT_TIMEOUT": "2"}, {}),
     }

@@ -25,6 +25,35 @@ LEADS = 14  # seeded before every test
 OWNERS = ("ana", "bo", "cy")
 
 
+DISPLAY_FIELDS = [
+    "name",
+    "company",
+    "email",
+    "phone",
+    "crm_url",
+]  # the open server's LEADSCORE_DISPLAY_FIELDS
+HOSTILE = 3  # the lead whose contact fields try to inject markup and script
+
+
+def contact(i: int, lead_id: str) -> dict[str, str]:
+    """Who a lead is and how to reach them, not model features; one lead's fields are hostile."""
+    if i == HOSTILE:
+        return {
+            "name": '<img src=x onerror="window.injected=1">',
+            "company": "<script>window.injected=1</script>",
+            "email": 'x"onmouseover="window.injected=1"@example.com',
+            "phone": "javascript:window.injected=1",
+            "crm_url": "javascript:window.injected=1",
+        }
+    return {
+        "name": f"Person {i}",
+        "company": f"Company {i} Ltd",
+        "email": f"person{i}@example.com",
+        "phone": f"+44 20 7946 {i:04d}",
+        "crm_url": f"https://crm.example.com/leads/{lead_id}",
+    }
+
+
 @dataclass
 class Server:
     """A running `leadscore serve` and what a test needs to talk to it."""

@@ -50,7 +50,7 @@ def test_page_lists_the_open_leads_by_score_with_grades_and_reasons(
     assert len(listed) == LEADS
     open_queue(page, open_server)
     expect(rows(page)).to_have_count(LEADS)
-    assert rows(page).locator("th").all_text_contents() == ids(listed)
+    assert rows(page).locator("th .lead-id").all_text_contents() == ids(listed)
     scores = [int(text) for text in rows(page).locator("td.score").all_text_contents()]
     assert scores == [item["score"] for item in listed] and scores == sorted(scores, reverse=True)
     grades = rows(page).locator(".grade").all_text_contents()
@@ -64,8 +64,8 @@ def test_page_lists_the_open_leads_by_score_with_grades_and_reasons(
     assert len(set(colours.values())) == len(colours), f"each grade has its own badge colour: {colours}"
     for item in listed[:3]:
         reasons = row(page, item["lead_id"]).locator(".reasons")
-        expect(reasons.locator("li.up").first).to_contain_text(item["reasons"]["positive"][0]["feature"])
-        expect(reasons.locator("li.down").first).to_contain_text(item["reasons"]["negative"][0]["feature"])
+        expect(reasons.locator("li.up").first).to_contain_text(item["reasons"]["positive"][0]["label"])
+        expect(reasons.locator("li.down").first).to_contain_text(item["reasons"]["negative"][0]["label"])
         expect(row(page, item["lead_id"]).locator("td.source")).to_have_text(item["source"])
         expect(row(page, item["lead_id"]).locator("td.owner")).to_have_text(item["owner"])
     expect(page.locator("#summary")).to_contain_text(f"{LEADS} open leads")
@@ -147,7 +147,7 @@ def test_a_filter_narrows_the_list(page: Page, open_server: Server, late_lead: s
     page.get_by_role("button", name="Apply filters").click()
     expect(rows(page)).to_have_count(counts[source])
     assert set(rows(page).locator("td.source").all_text_contents()) == {source}
-    assert rows(page).locator("th").all_text_contents() == ids(open_server.queue(source=source))
+    assert rows(page).locator("th .lead-id").all_text_contents() == ids(open_server.queue(source=source))
     assert f"source={source}" in page.url.replace("+", " ").replace("%20", " ")
 
 
@@ -162,7 +162,7 @@ def test_load_more_follows_the_cursor_to_the_last_page(
     more.click()
     expect(rows(page)).to_have_count(LEADS)
     expect(more).to_be_hidden()
-    assert rows(page).locator("th").all_text_contents() == ids(open_server.queue())
+    assert rows(page).locator("th .lead-id").all_text_contents() == ids(open_server.queue())
 
 
 def test_an_overdue_lead_is_highlighted_and_the_countdowns_tick(

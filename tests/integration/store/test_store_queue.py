@@ -1,4 +1,5 @@
-"""The sales queue on both backends: open leads by score then id, filters, cursor pages, first-contact deadlines."""
+"""The sales queue on both backends: open leads by score, probability then id, filters, cursor pages, display
+fields, first-contact deadlines."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from store_cases import Put
 
-from serving.store import BadCursor, LeadStore, OutcomeIn, QueueFilters, queue, record_outcome
+from serving.store import (
+    BadCursor,
+    LeadStore,
+    OutcomeIn,
+    QueueFilters,
+    queue,
+    queue_item_dict,
+    record_outcome,
+)
 
 SLA = {"A": 1.0, "B": 4.0, "C": 24.0, "D": None}
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -66,8 +75,41 @@ def test_cursor_pages_walk_every_lead_once_through_ties(lead_store: LeadStore, p
     assert [item.lead.lead_id for item in second.items] == expected[4:8]
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "W10", "WyJhIiwgMV0"])
+def test_a_tie_on_the_score_is_broken_by_probability_through_cursor_pages(
+    lead_store: LeadStore, put: Put
+) -> None:
+    probabilities = [0.83, 0.96, 0.9, 0.83, 0.91, 0.96, 0.88, 0.83]
+    leads = [(f"T{i}", 100, {}, p) for i, p in enumerate(probabilities)] + [("top", 99, {}, 0.99), ("x", 98)]
+    put(*leads)
+    every = ids(lead_store, limit=50)
+    assert every[:8] == ["T1", "T5", "T4", "T2", "T6", "T0", "T3", "T7"]  # 100s by probability, then id
+    assert every[8:] == ["top", "x"]  # a higher probability never jumps a higher score
+    seen: list[str] = []
+    cursor = None
+    while True:  # pages of 3 end inside runs of equal score and of equal probability
+        page = queue(lead_store, QueueFilters(), SLA, limit=3, cursor=cursor)
+        seen += [item.lead.lead_id for item in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == every
+
+
+def test_display_fields_come_from_the_payload_in_the_configured_order(
+    lead_store: LeadStore, put: Put
+) -> None:
+    put(
+        ("L1", 80, {"name": "Ana Lima", "email": "ana@example.com", "phone": " ", "crm": None, "tags": ["x"]})
+    )
+    [item] = queue(lead_store, QueueFilters(), SLA).items
+    shown = queue_item_dict(item, ["email", "name", "phone", "crm", "tags", "absent"])["display"]
+    assert shown == [{"field": "email", "value": "ana@example.com"}, {"field": "name", "value": "Ana Lima"}]
+    assert queue_item_dict(item)["display"] == []
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "W10", "WyJhIiwgMV0", "WzcwLCJMMSJd"])
 def test_a_cursor_we_did_not_hand_out_is_refused(lead_store: LeadStore, cursor: str) -> None:
+    """Including a (score, lead id) cursor from before probability broke ties ("WzcwLCJMMSJd" is [70, "L1"])."""
     with pytest.raises(BadCursor, match="cursor: not a cursor from this queue"):
         queue(lead_store, QueueFilters(), SLA, cursor=cursor)
 

@@ -1,14 +1,19 @@
-"""GET /v1/queue on both backends: open leads by score, filters, pages through next_cursor, SLA on each lead."""
+"""GET /v1/queue on both backends: open leads by score then probability, filters, pages through next_cursor, SLA,
+reasons in words and display fields on each lead."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from route_cases import app_settings
 
+from serving.app import create_app
 from serving.lead_responses import QueuePageOut
+from serving.store import IncomingLead, LeadStore, ingest
 
 
 @pytest.fixture
@@ -33,14 +38,53 @@ def walk(api: TestClient, **params: Any) -> list[dict[str, Any]]:
             return items
 
 
-def test_every_open_lead_by_score_then_id_across_pages(api: TestClient, stored: list[dict[str, Any]]) -> None:
+def test_every_open_lead_by_score_then_probability_across_pages(
+    api: TestClient, stored: list[dict[str, Any]]
+) -> None:
     items = walk(api, limit=7)
-    expected = sorted(stored, key=lambda s: (-s["score"], s["lead_id"]))
+    expected = sorted(stored, key=lambda s: (-s["score"], -s["probability"], s["lead_id"]))
     assert [i["lead_id"] for i in items] == [s["lead_id"] for s in expected]
     first = items[0]
     answer = next(s for s in stored if s["lead_id"] == first["lead_id"])
     assert first["reasons"] == answer["reasons"] and first["grade"] == answer["grade"]
     assert first["owner"] in {"ana", "bo", "cy"} and first["source"] is not None
+    assert first["display"] == []  # no display fields configured
+    labels = [r["label"] for r in first["reasons"]["positive"] + first["reasons"]["negative"]]
+    assert labels and all(label and "_" not in label for label in labels), labels
+
+
+def test_display_fields_and_reasons_stored_before_labels(
+    trained: Any,
+    database_url: str,
+    lead_rows: list[dict[str, Any]],
+    empty_store: Callable[[LeadStore], None],
+) -> None:
+    settings = app_settings(database_url, display_fields=["name", "email", "phone", "crm_url"])
+    with TestClient(create_app(settings)) as client:
+        empty_store(client.app.state.lead_store)  # type: ignore[attr-defined]
+        contact = {"name": "Ana Lima", "email": "ana@example.com", "crm_url": "https://crm.example.com/L1"}
+        sent = client.post("/v1/leads", json={"leads": [{**lead_rows[0], **contact}]})
+        assert sent.status_code == 200, sent.text
+        old = {"feature": "requested_demo", "value": 1.0, "impact": 0.9, "unseen": False}
+        scored = {"probability": 0.5, "score": 50, "grade": "C", "model_version": "0"}
+        older = {"lead_id": "OLD", "name": "Bo"}
+        reasons = {
+            "positive": [old],
+            "negative": [{**old, "feature": "page_views", "value": 2.0, "impact": -0.2}],
+        }
+        ingest(client.app.state.lead_store, [IncomingLead("OLD", older, {**scored, "reasons": reasons})])  # type: ignore[attr-defined]
+        items = {i["lead_id"]: i for i in client.get("/v1/queue").json()["items"]}
+    assert items[lead_rows[0]["lead_id"]]["display"] == [
+        {"field": "name", "value": "Ana Lima"},
+        {"field": "email", "value": "ana@example.com"},
+        {"field": "crm_url", "value": "https://crm.example.com/L1"},
+    ]
+    assert items["OLD"]["display"] == [{"field": "name", "value": "Bo"}]
+    stored_reasons = items["OLD"]["reasons"]  # labelled on the way out by the serving model's schema
+    assert [r["label"] for r in stored_reasons["positive"] + stored_reasons["negative"]] == [
+        "Requested demo",
+        "Page views: 2",
+    ]
 
 
 def test_filters(api: TestClient, stored: list[dict[str, Any]], lead_rows: list[dict[str, Any]]) -> None:
