@@ -83,7 +83,10 @@ def test_a_window_with_no_leads_says_so(api: TestClient, lead_rows: list[dict[st
     assert (body["leads"], body["features"], body["score_psi"], body["alerts"]) == (0, [], None, [])
     assert body["note"] == "no leads in the window: nothing to compare"
     window = MonitorResponse.model_validate(body).window  # a date alone is midnight UTC
-    assert (window.since, window.until) == (datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 2, 1, tzinfo=UTC))
+    assert (window.since, window.until) == (
+        datetime(2020, 1, 1, tzinfo=UTC),
+        datetime(2020, 2, 1, tzinfo=UTC),
+    )
     few = api.get("/v1/monitor").json()
     assert few["leads"] == 50 and few["alerts"] == [] and "no drift alert" in few["note"]
 
