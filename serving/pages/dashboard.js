@@ -1,7 +1,8 @@
 // The alignment dashboard: reads GET v1/dashboard (role marketing) and draws its tables with charts.js; each table
 // downloads as CSV with the same filters. No dependencies.
-import { ApiError, KEY_STORAGE, explain, withKey } from "./api.js";
+import { explain, withKey } from "./api.js";
 import { barChart, groupedBars, rowBars } from "./charts.js";
+import { download } from "./download.js";
 
 const $ = (id) => document.getElementById(id);
 const ROLE = "marketing";
@@ -226,29 +227,12 @@ function funnel(dash) {
   $("funnel-charts").replaceChildren(...charts);
 }
 
-// ---- CSV: fetched with the key (a plain link cannot send it) and offered as a file from a Blob URL -----------------
-async function download(table) {
-  const headers = new Headers();
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  if (key) headers.set("Authorization", `Bearer ${key}`);
-  const response = await fetch(shown.csv[table], { headers });
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    throw new ApiError(response.status, body && typeof body.detail === "string" ? body.detail : response.statusText);
-  }
-  // a download to a blob: URL is a navigation, which the page's CSP (fetch directives only) does not restrict
-  const url = URL.createObjectURL(await response.blob());
-  const link = el("a", { href: url, download: `leadscore-${table}.csv` });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
+// ---- CSV: each table with the filters of the numbers on screen --------------------------------------------------
 for (const button of document.querySelectorAll("button[data-table]")) {
   button.addEventListener("click", () => {
     $("error").hidden = true;
-    download(button.dataset.table).catch((error) => fail(error, `${button.textContent}`));
+    const table = button.dataset.table;
+    download(shown.csv[table], `leadscore-${table}.csv`).catch((error) => fail(error, button.textContent));
   });
 }
 
