@@ -117,7 +117,7 @@ export function barChart({ title, description, items, refs = [], format = String
 }
 
 /** Vertical bars in groups: one group per category, one bar per series ({name, values, className}). */
-export function groupedBars({ title, description, categories, series, format = String, axisFormat = format }) {
+export function groupedBars({ title, description, categories, series, format = String, axisFormat = format, short = String }) {
   const left = 48, right = 12, top = 16, bottom = 40, width = 720, height = 260;
   const { root, svg } = figure(title, description, width, height, series.map((s) => [s.name, s.className]));
   const { top: max, ticks } = axis(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null))) * 1.05);
@@ -128,6 +128,7 @@ export function groupedBars({ title, description, categories, series, format = S
   }
   const slot = (width - left - right) / Math.max(categories.length, 1);
   const bar = (slot * 0.8) / series.length;
+  const every = Math.ceil(categories.length / 12);  // at most a dozen labels on the axis
   categories.forEach((category, i) => {
     const x0 = left + i * slot + slot * 0.1;
     series.forEach((s, j) => {
@@ -140,7 +141,8 @@ export function groupedBars({ title, description, categories, series, format = S
       rect.append(svgEl("title", {}, `${category}, ${s.name}: ${format(value)}`));
       svg.append(rect);
     });
-    svg.append(svgEl("text", { x: x0 + slot * 0.4, y: height - bottom + 16, class: "tick", "text-anchor": "middle" }, category));
+    if (i % every) return;
+    svg.append(svgEl("text", { x: x0 + slot * 0.4, y: height - bottom + 16, class: "tick", "text-anchor": "middle" }, short(category)));
   });
   svg.append(svgEl("line", { x1: left, x2: width - right, y1: y(0), y2: y(0), class: "axis" }));
   const rows = categories.map((c, i) => [c, ...series.map((s) => (s.values[i] === null ? "–" : format(s.values[i])))]);
@@ -189,5 +191,56 @@ export function intervalChart({ title, description, categories, expected, observ
   const interval = (o) => (o ? `${format(o.value)} (${format(o.low)}–${format(o.high)})` : "not yet");
   const rows = categories.map((c, i) => [c, expected[i] === null ? "–" : format(expected[i]), interval(observed[i])]);
   root.append(numbers(["", expectedName, observedName], rows));
+  return root;
+}
+
+const clip = (text, most = 24) => (text.length > most ? `${text.slice(0, most - 1)}…` : text);
+
+/**
+ * Horizontal bars per row ({label, values}), one bar or segment per series ({name, className}). `mode` "group": the
+ * series side by side on one axis (volume against quality); "stack": segments adding up to the row's total (the
+ * funnel); "share": segments as shares of the row's total (a mix). Long labels are clipped, in full on hover.
+ */
+export function rowBars({ title, description, rows, series, mode = "group", format = String, axisFormat = format }) {
+  const lane = mode === "group" ? 9 * series.length + 8 : 24;
+  const left = 170, right = 64, top = 8, width = 720;
+  const height = top + Math.max(rows.length, 1) * lane + 28;
+  const { root, svg } = figure(title, description, width, height, series.map((s) => [s.name, s.className]));
+  const totals = rows.map((r) => r.values.reduce((sum, v) => sum + (v || 0), 0));
+  const peak = mode === "group" ? Math.max(0, ...rows.flatMap((r) => r.values.filter((v) => v !== null))) : Math.max(0, ...totals);
+  const { top: max, ticks } = mode === "share" ? { top: 1, ticks: [0, 0.25, 0.5, 0.75, 1] } : axis(peak * 1.05);
+  const x = (v) => left + ((width - left - right) * v) / max;
+  const tickText = mode === "share" ? (v) => `${Math.round(100 * v)}%` : axisFormat;
+  for (const tick of ticks) {
+    svg.append(svgEl("line", { x1: x(tick), x2: x(tick), y1: top - 4, y2: height - 24, class: "grid" }));
+    svg.append(svgEl("text", { x: x(tick), y: height - 8, class: "tick", "text-anchor": "middle" }, tickText(tick)));
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * lane;
+    const label = svgEl("text", { x: left - 8, y: y + lane / 2 + 4, class: "label", "text-anchor": "end" }, clip(r.label));
+    label.append(svgEl("title", {}, r.label));
+    svg.append(label);
+    let at = 0;
+    r.values.forEach((value, j) => {
+      if (value === null || value === undefined || (mode !== "group" && !value)) return;
+      const part = mode === "share" ? value / totals[i] : value;
+      const [x0, y0, h] = mode === "group" ? [0, y + 4 + 9 * j, 8] : [at, y + 4, lane - 8];
+      const share = mode === "share" ? ` (${Math.round((100 * value) / totals[i])}%)` : "";
+      const rect = svgEl("rect", {
+        x: x(x0), y: y0, width: Math.max(x(x0 + part) - x(x0), 1), height: h, class: `bar ${series[j].className}`,
+      });
+      rect.append(svgEl("title", {}, `${r.label}, ${series[j].name}: ${format(value)}${share}`));
+      svg.append(rect);
+      if (mode === "group") {
+        svg.append(svgEl("text", { x: x(part) + 4, y: y0 + 8, class: "value small" }, format(value)));
+      } else at += part;
+    });
+    if (mode !== "group") {
+      svg.append(svgEl("text", { x: x(at) + 6, y: y + lane / 2 + 4, class: "value" }, format(totals[i])));
+    }
+  });
+  const cells = (r, i) => [...r.values.map((v) => (v === null ? "–" : format(v))), ...(mode === "group" ? [] : [format(totals[i])])];
+  const columns = ["", ...series.map((s) => s.name), ...(mode === "group" ? [] : ["total"])];
+  root.append(numbers(columns, rows.map((r, i) => [r.label, ...cells(r, i)])));
   return root;
 }

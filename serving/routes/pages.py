@@ -1,8 +1,9 @@
-"""The pages (plain HTML/JS/CSS shipped in the package): the sales queue (GET /queue) with the options it needs, and
-the score monitor (GET /monitor).
+"""The pages (plain HTML/JS/CSS shipped in the package): the sales queue (GET /queue) with the options it needs,
+the score monitor (GET /monitor) and the alignment dashboard (GET /dashboard).
 
 A page itself is open: it holds no data. Every call it makes carries the user's key and needs the role of the route
-it calls (`sales` for the queue's, `admin` for GET /v1/monitor), like any other client of those routes.
+it calls (`sales` for the queue's, `admin` for GET /v1/monitor, `marketing` for GET /v1/dashboard), like any other
+client of those routes.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from serving.deps import SettingsDep
 router = APIRouter(tags=["sales"])
 
 JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
-PAGES = {"queue": "queue.html", "monitor": "monitor.html"}
-ASSETS = {
-    **{name: JS for name in ("api.js", "queue.js", "rows.js", "monitor.js", "charts.js")},
-    **{name: CSS for name in ("base.css", "queue.css", "monitor.css")},
-}
+PAGES = {"queue": "queue.html", "monitor": "monitor.html", "dashboard": "dashboard.html"}
+SCRIPTS = ("api.js", "queue.js", "rows.js", "monitor.js", "charts.js", "dashboard.js", "download.js")
+STYLES = ("base.css", "queue.css", "monitor.css", "charts.css", "dashboard.css")
+ASSETS = {**{name: JS for name in SCRIPTS}, **{name: CSS for name in STYLES}}
 # the page loads nothing from elsewhere, and the browser is told to refuse anything that tries
 HEADERS = {
     "Content-Security-Policy": (
@@ -63,6 +63,12 @@ def queue_page() -> HTMLResponse:
 def monitor_page() -> HTMLResponse:
     """The score monitor for the data scientist: drift against the training leads, live accuracy from outcomes."""
     return HTMLResponse(_asset(PAGES["monitor"]), headers=HEADERS)
+
+
+@router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+def dashboard_page() -> HTMLResponse:
+    """The alignment dashboard for marketing and sales leaders: quality per source, trend, service level, funnel."""
+    return HTMLResponse(_asset(PAGES["dashboard"]), headers=HEADERS)
 
 
 @router.get("/assets/{name}", include_in_schema=False)

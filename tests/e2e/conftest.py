@@ -67,7 +67,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
     """A keys file with one key per role; returns the file and the keys by role."""
     path = tmp_path_factory.mktemp("e2e-keys") / "keys.json"
     store = FileKeyStore(path)
-    roles: tuple[Role, ...] = ("score", "sales", "admin")
+    roles: tuple[Role, ...] = ("score", "sales", "admin", "marketing")
     return path, {role: store.create(role, f"e2e {role}")[1] for role in roles}
 
 
