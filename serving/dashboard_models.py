@@ -64,12 +64,22 @@ class Quality(BaseModel):
     top_rejection_reasons: str = Field(description="The three most given, as 'reason:count; ...'.")
 
 
-class SourceQuality(Quality):
+# Each row's key comes first, as in its CSV (serving/store/dashboard.py COLUMNS): pydantic orders the fields of
+# `class Row(Columns, Key)` as Key's, then Columns'.
+class SourceKey(BaseModel):
     source: Text = Field(description="null: leads that did not say.")
 
 
-class CampaignQuality(Quality):
+class CampaignKey(BaseModel):
     campaign: Text
+
+
+class SourceQuality(Quality, SourceKey):
+    pass
+
+
+class CampaignQuality(Quality, CampaignKey):
+    pass
 
 
 class Week(BaseModel):
@@ -111,13 +121,21 @@ class Service(BaseModel):
     overdue_now: int = Field(description="Still new with the deadline passed.")
 
 
-class ServiceGrade(Service):
+class GradeKey(BaseModel):
     grade: str
     deadline_hours: float | None = Field(description="LEADSCORE_SLA_HOURS; null: nurture, never judged.")
 
 
-class ServiceOwner(Service):
+class OwnerKey(BaseModel):
     owner: Text = Field(description="null: leads without an owner. Nurture leads are left out.")
+
+
+class ServiceGrade(Service, GradeKey):
+    pass
+
+
+class ServiceOwner(Service, OwnerKey):
+    pass
 
 
 class Tables(BaseModel):
