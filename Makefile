@@ -54,8 +54,9 @@ demo: install ## Generate leads, train the champion, score a file, fill the lead
 	  $(LEADSCORE) score --model models:/lead-scoring@champion --data data/leads.csv --out scored.csv
 	@$(BIN)/python -c "import json, pandas as pd; lead = pd.read_csv('$(DEMO_DIR)/data/leads.csv', dtype=str, nrows=1).iloc[0].dropna().drop(['converted', 'lead_status']); json.dump(lead.to_dict(), open('$(DEMO_DIR)/lead.json', 'w'), indent=1)"
 	@$(BIN)/python -c "from leadscore.synthetic_outcomes import write_demo_sales; write_demo_sales('$(DEMO_DIR)/data/leads.csv', '$(DEMO_DIR)/data', newest=$(DEMO_STORED), seed=0)"
-	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) \
-	  $(LEADSCORE) ingest --data data/recent_leads.csv --outcomes data/outcomes.csv
+	cd $(DEMO_DIR) && export MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) && \
+	  $(LEADSCORE) ingest --data data/recent_leads.csv --arrived-at created_at --outcomes data/outcomes.csv && \
+	  $(LEADSCORE) ingest --data data/resent_leads.csv --arrived-at created_at
 	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) \
 	  $(LEADSCORE) report --model models:/lead-scoring@champion --out model_report.html
 	@if [ -s $(DEMO_DIR)/admin.key ] && [ -s $(DEMO_KEYS) ]; then echo "Reusing the demo admin key in $(DEMO_DIR)/admin.key"; \

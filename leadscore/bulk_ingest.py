@@ -38,6 +38,7 @@ from serving.store import (
     outcome_reasons,
     record_outcome,
 )
+from serving.store.clock import utcnow
 from serving.store.outcomes import check
 
 OUTCOME_COLUMNS = ("lead_id", "outcome", "reason", "note", "actor", "at")
@@ -108,6 +109,25 @@ def _checked_leads(
     return ids, leads, payloads
 
 
+def arrivals(table: pd.DataFrame, column: str, name: str, now: datetime | None = None) -> list[datetime]:
+    """Each row's arrival time from `column` (ISO 8601, UTC if no zone), or LoopError naming the column and row."""
+    if column not in table.columns:
+        raise LoopError(
+            f"{name}: no column {column!r} (--arrived-at names the column holding each lead's arrival)"
+        )
+    limit = now or utcnow()
+    times: list[datetime] = []
+    for row, value in enumerate(table[column].tolist(), start=1):
+        where = f"{name} row {row}"
+        moment = _time(value, where, column)
+        if moment is None:
+            raise LoopError(f"{where}: {column}: empty; every lead needs its arrival time")
+        if moment > limit:
+            raise LoopError(f"{where}: {column}: {value!s} is in the future; an arrival time is in the past")
+        times.append(moment)
+    return times
+
+
 def ingest_file(
     store: LeadStore,
     loaded: LoadedModel,
@@ -116,17 +136,23 @@ def ingest_file(
     progress: bool = True,
     strict: bool = False,
     warn: Callable[[str], None] = log.warning,
+    arrived_at: str | None = None,
 ) -> IngestSummary:
     """Check the file's columns and every row first (nothing is stored when one is bad), then score and store them
-    chunk by chunk."""
+    chunk by chunk. With `arrived_at`, that column holds each lead's arrival: a new lead gets it as its creation
+    time, a known lead keeps its own."""
     table = load_table(path)
+    arrived = arrivals(table, arrived_at, path.name) if arrived_at else None
     ids, leads, payloads = _checked_leads(loaded, table, path.name, progress, strict, warn)
     created = 0
     grades: Counter[str] = Counter()
     with tqdm(total=len(ids), desc="ingest", unit="lead", disable=not progress) as bar:
         for part in chunks(range(len(ids))):
             scored = score(loaded, [leads[i] for i in part], settings)
-            incoming = [IncomingLead(ids[i], payloads[i], s) for i, s in zip(part, scored, strict=True)]
+            incoming = [
+                IncomingLead(ids[i], payloads[i], s, arrived[i] if arrived else None)
+                for i, s in zip(part, scored, strict=True)
+            ]
             stored = ingest(store, incoming)
             created += sum(lead.created for lead in stored)
             grades.update(s["grade"] for s in scored)
@@ -165,7 +191,7 @@ def read_outcomes(path: Path, reasons: list[str]) -> list[OutcomeRow]:
     return rows
 
 
-def _time(value: Any, where: str) -> datetime | None:
+def _time(value: Any, where: str, column: str = "at") -> datetime | None:
     text = _text(value)
     if text is None or not text.strip():
         return None
@@ -173,10 +199,10 @@ def _time(value: Any, where: str) -> datetime | None:
         moment = pd.Timestamp(text.strip())
     except ValueError:
         raise LoopError(
-            f"{where}: at: not a date or time: {text!r} (use ISO 8601, e.g. 2026-11-02T14:30:00Z)"
+            f"{where}: {column}: not a date or time: {text!r} (use ISO 8601, e.g. 2026-11-02T14:30:00Z)"
         ) from None
     if pd.isna(moment):
-        raise LoopError(f"{where}: at: not a date or time: {text!r}")
+        raise LoopError(f"{where}: {column}: not a date or time: {text!r}")
     stamp: datetime = (
         moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
     ).to_pydatetime()

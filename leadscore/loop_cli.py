@@ -66,6 +66,13 @@ def ingest(
             help="Outcomes to record after the leads: CSV of lead_id,outcome[,reason,note,actor,at]."
         ),
     ] = None,
+    arrived_at: Annotated[
+        str | None,
+        typer.Option(
+            help="Column holding each lead's arrival time (ISO 8601, UTC if no zone) for a historical load; "
+            "a lead already stored keeps its own. Default: arrival is now."
+        ),
+    ] = None,
     database: DatabaseOption = None,
     model: ServiceModelOption = None,
     progress: ProgressOption = True,
@@ -79,7 +86,9 @@ def ingest(
     store = open_store(settings)
     try:
         loaded = load_model(settings)
-        done = ingest_file(store, loaded, settings, data, progress, strict=strict, warn=warn)
+        done = ingest_file(
+            store, loaded, settings, data, progress, strict=strict, warn=warn, arrived_at=arrived_at
+        )
         typer.echo(
             f"stored {done.leads:,} leads from {data} in {safe_url(store.url)}: {done.created:,} new, "
             f"{done.leads - done.created:,} updated; scored by {model_label(loaded)} ({_counts(done.grades)})"

@@ -28,6 +28,7 @@ class IncomingLead:
     scored: Mapping[
         str, Any
     ]  # probability, score, grade, model_version and optionally reasons (as score_leads gives)
+    arrived_at: datetime | None = None  # when the lead arrived, if before it is stored (a historical load)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def ingest(store: LeadStore, leads: Sequence[IncomingLead], now: datetime | None
     """Store a batch in one transaction: new ids are inserted, known ids updated; every lead adds a score row.
 
     Ids must be unique within one call (the caller says which one is wrong). A lead's status and creation time
-    never change here: re-sending a lead that sales already worked updates its data and score only.
+    never change here: re-sending a lead that sales already worked updates its data and score only. A new lead
+    arrives at its `arrived_at` when given (a historical load), else now.
     """
     at = as_utc(now) if now else utcnow()
     ids = [lead.lead_id for lead in leads]
@@ -112,8 +114,9 @@ def _upsert(
                 updates.append(values)
                 out.append(StoredLead(lead.lead_id, False, status, as_utc(created)))
             else:
-                inserts.append({**values, "created_at": at, "status": NEW, "status_at": at})
-                out.append(StoredLead(lead.lead_id, True, NEW, at))
+                arrived = as_utc(lead.arrived_at) if lead.arrived_at else at
+                inserts.append({**values, "created_at": arrived, "status": NEW, "status_at": arrived})
+                out.append(StoredLead(lead.lead_id, True, NEW, arrived))
         if inserts:
             session.execute(insert(Lead), inserts)
         if updates:

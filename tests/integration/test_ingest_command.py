@@ -18,6 +18,7 @@ from leadscore.cli import app
 from leadscore.synthetic import write_synthetic
 from leadscore.synthetic_outcomes import DemoSales, write_demo_sales
 from serving.store import LeadStore, outcome_events, score_history
+from serving.store.dashboard import weekly_trend
 from serving.store.tables import Lead, Outcome, Score
 from training.train import TrainOutcome
 
@@ -111,6 +112,66 @@ def test_loading_the_same_files_again_updates_and_never_duplicates(
     assert count(lead_store, Score) == 800  # every load adds a score-history row per lead
     pd.testing.assert_frame_equal(stored_leads(lead_store), before)  # statuses kept, same scores
     assert len(score_history(lead_store, str(before.index[0]))) == 2
+
+
+def arrivals(store: LeadStore) -> pd.DataFrame:
+    with store.transaction() as session:
+        rows = session.execute(select(Lead.lead_id, Lead.created_at, Lead.status, Lead.status_at)).all()
+    table = pd.DataFrame(rows, columns=["lead_id", "created_at", "status", "status_at"]).set_index("lead_id")
+    for column in ("created_at", "status_at"):
+        table[column] = pd.to_datetime(table[column], utc=True)  # SQLite hands back naive UTC
+    return table.sort_index()
+
+
+def test_arrived_at_loads_history_and_a_re_sent_lead_keeps_its_arrival(
+    champion: TrainOutcome, sales: DemoSales, lead_store: LeadStore
+) -> None:
+    first = ingest(
+        lead_store,
+        "--data",
+        str(sales.leads),
+        "--arrived-at",
+        "created_at",
+        "--outcomes",
+        str(sales.outcomes),
+    )
+    assert first.exit_code == 0, first.output
+    sent = load_table(sales.leads).set_index("lead_id")
+    stored = arrivals(lead_store)
+    expected = pd.to_datetime(sent["created_at"], utc=True)
+    assert (stored["created_at"] == expected[stored.index]).all()
+    new = stored[stored["status"] == "new"]
+    assert len(new) > 0 and (new["status_at"] == new["created_at"]).all()  # still new since it arrived
+    assert len({row["week"] for row in weekly_trend(lead_store)}) >= 6  # the demo's leads span six weeks
+
+    resent = load_table(sales.resent)
+    again = ingest(lead_store, "--data", str(sales.resent), "--arrived-at", "created_at")
+    assert again.exit_code == 0, again.output
+    assert f"0 new, {len(resent)} updated" in again.stdout
+    pd.testing.assert_frame_equal(arrivals(lead_store), stored)  # arrival and status kept
+    lead_id = str(resent["lead_id"].iloc[0])
+    assert len(score_history(lead_store, lead_id)) == 2
+    assert count(lead_store, Score) == len(sent) + len(resent)
+
+
+def test_bad_arrival_times_are_one_line_naming_the_column_and_row(
+    champion: TrainOutcome, sales: DemoSales, lead_store: LeadStore, tmp_path: Path
+) -> None:
+    table = pd.read_csv(sales.leads, dtype=str, keep_default_na=False).head(20)
+    path = tmp_path / "arrivals.csv"
+    table.to_csv(path, index=False)
+    one_line_error(ingest(lead_store, "--data", str(path), "--arrived-at", "arrived"), "no column 'arrived'")
+    for value, words in (
+        ("last tuesday", ("not a date or time", "'last tuesday'")),
+        ("2999-01-01T00:00:00Z", ("in the future",)),
+        ("", ("empty",)),
+    ):
+        bad = table.copy()
+        bad.loc[4, "created_at"] = value
+        bad.to_csv(path, index=False)
+        line = one_line_error(ingest(lead_store, "--data", str(path), "--arrived-at", "created_at"), *words)
+        assert "arrivals.csv row 5: created_at:" in line
+    assert count(lead_store, Lead) == 0  # nothing stored
 
 
 def test_a_bad_row_stores_nothing_and_names_the_row_and_field(

@@ -119,7 +119,7 @@ def test_without_a_store_the_report_shows_the_settings_in_force(
 def sold(rows: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
     """The 600 newest training leads as marketing sends them, drifted (four times the page views, most from
     referrals), and what sales did with them so far."""
-    sent, outcomes = demo_sales(rows, newest=600, seed=5)
+    sent, outcomes, _ = demo_sales(rows, newest=600, seed=5)
     views = pd.to_numeric(sent["page_views"], errors="coerce") * 4
     sent["page_views"] = views.map(lambda v: "" if np.isnan(v) else str(int(v)))
     sent.loc[np.random.default_rng(3).random(len(sent)) < 0.6, "lead_source"] = "referral"
