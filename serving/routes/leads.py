@@ -151,6 +151,7 @@ async def ingest_leads(request: Request, lead_store: LeadStoreDep, scoring: Scor
     response_model=LeadDetailOut,
     responses={
         404: {"model": Problem, "description": "No lead with this id was stored; `detail` names it."},
+        422: {"model": RequestErrors, "description": "A lead id longer than the store keeps."},
         503: {"model": Problem, **OUTAGE},
     },
     dependencies=[requires("sales")],
