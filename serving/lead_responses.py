@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,3 +122,43 @@ class SourceReport(BaseModel):
     since: datetime | None
     until: datetime | None
     rows: list[SourceRow]
+
+
+class MoveOut(BaseModel):
+    """How one feature's push on the score changed since the previous scoring (absent from one: impact 0 there)."""
+
+    feature: str
+    label: str
+    before: float = Field(description="Its impact (calibrated log-odds) in the previous scoring.")
+    after: float = Field(description="Its impact in this scoring.")
+    change: float = Field(description="after - before.")
+
+
+class ScoringOut(BaseModel):
+    probability: float
+    score: int
+    grade: str
+    model_version: str
+    scored_at: datetime
+    reasons: Reasons | None = Field(description="Null for scorings stored before reasons were kept.")
+    score_change: int | None = Field(description="Against the previous scoring (null for the first).")
+    moves: list[MoveOut] | None = Field(
+        description="The features whose impact moved most, largest first (null for the first scoring or when "
+        "either scoring has no reasons stored)."
+    )
+
+
+class LeadDetailOut(BaseModel):
+    lead_id: str
+    payload: dict[str, Any] = Field(description="The lead exactly as last received.")
+    status: str
+    owner: str | None
+    source: str | None
+    campaign: str | None
+    created_at: datetime = Field(description="When the lead first arrived.")
+    latest: ScoringOut
+    history: list[ScoringOut] = Field(description="Every scoring, oldest first (the last is `latest`).")
+    trend: Literal["improving", "steady", "declining"] = Field(
+        description="improving when the latest score is at least 5 points above the first scoring's, declining "
+        "when 5 or more below, steady otherwise."
+    )

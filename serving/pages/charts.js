@@ -244,3 +244,26 @@ export function rowBars({ title, description, rows, series, mode = "group", form
   root.append(numbers(columns, rows.map((r, i) => [r.label, ...cells(r, i)])));
   return root;
 }
+
+/** A small line over points ({label, value}) in order, y from 0 to `max` (the score's 100): a history at a glance. */
+export function lineChart({ title, description, points, max, format = String }) {
+  const left = 34, right = 12, top = 12, bottom = 26, width = 360, height = 150;
+  const { root, svg } = figure(title, description, width, height);
+  root.classList.add("small");
+  const { top: high, ticks } = axis(max ?? Math.max(...points.map((p) => p.value), 0));
+  const x = (i) => left + (points.length > 1 ? ((width - left - right) * i) / (points.length - 1) : (width - left - right) / 2);
+  const y = (v) => top + (height - top - bottom) * (1 - v / high);
+  for (const tick of ticks) {
+    svg.append(svgEl("line", { x1: left, x2: width - right, y1: y(tick), y2: y(tick), class: "grid" }));
+    svg.append(svgEl("text", { x: left - 5, y: y(tick) + 4, class: "tick", "text-anchor": "end" }, format(tick)));
+  }
+  svg.append(svgEl("polyline", { points: points.map((p, i) => `${x(i)},${y(p.value)}`).join(" "), class: "line" }));
+  points.forEach((p, i) => {
+    const dot = svgEl("circle", { cx: x(i), cy: y(p.value), r: 3.5, class: "dot" });
+    dot.append(svgEl("title", {}, `${p.label}: ${format(p.value)}`));
+    svg.append(dot);
+    svg.append(svgEl("text", { x: x(i), y: height - 8, class: "tick", "text-anchor": "middle" }, p.short ?? String(i + 1)));
+  });
+  root.append(numbers(["", "value"], points.map((p) => [p.label, format(p.value)])));
+  return root;
+}

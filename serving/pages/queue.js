@@ -1,9 +1,10 @@
 // The sales queue page: reads GET v1/queue, records outcomes with POST v1/leads/{id}/outcome. No dependencies.
 import { explain, uuid, withKey } from "./api.js";
+import { detailPanel } from "./detail.js";
 import { ACTIONS, actionButtons, el, markTies, row, tick, tickAll } from "./rows.js";
 
 const DONE = { accepted: "accepted", rejected: "rejected", won: "marked won", lost: "marked lost" };
-const state = { cursor: null, filters: new URLSearchParams(), limit: 50, rejecting: null, pending: new Map() };
+const state = { cursor: null, filters: new URLSearchParams(), limit: 50, rejecting: null, detail: null, pending: new Map() };
 const $ = (id) => document.getElementById(id);
 const api = withKey({ role: "sales", may: "work the queue", needs: "show the queue", retry: () => start() });
 
@@ -58,7 +59,7 @@ async function loadPage(reset) {
   const body = $("queue").tBodies[0];
   if (reset) body.replaceChildren();
   for (const item of page.items) {
-    body.append(row(item, onAction));
+    body.append(row(item, onAction, openDetail));
     remember("known-sources", item.source);
     remember("known-owners", item.owner);
   }
@@ -190,6 +191,26 @@ async function confirmReject(event) {
   await record(leadId, note ? { outcome: "rejected", reason, note } : { outcome: "rejected", reason });
 }
 
+// ---- the lead detail panel ------------------------------------------------------------------------------------
+async function openDetail(leadId) {
+  clearError();
+  try {
+    const lead = await api(`v1/leads/${encodeURIComponent(leadId)}`);
+    $("detail-lead").textContent = leadId;
+    $("detail-body").replaceChildren(...detailPanel(lead));
+    state.detail = leadId;
+    $("detail-dialog").showModal();
+    $("detail-title").focus();  // the top of the panel, not its Close button at the bottom
+  } catch (error) {
+    fail(error, `Lead ${leadId}`);
+  }
+}
+
+function closeDetail() {
+  $("detail-dialog").close();
+  rowOf(state.detail)?.querySelector(".lead-id")?.focus();
+}
+
 // ---- start ----------------------------------------------------------------------------------------------------
 function init() {
   const params = new URLSearchParams(location.search);
@@ -207,6 +228,11 @@ function init() {
   $("reject-dialog").addEventListener("cancel", (event) => {
     event.preventDefault();
     closeReject();
+  });
+  $("detail-close").addEventListener("click", closeDetail);
+  $("detail-dialog").addEventListener("cancel", (event) => {
+    event.preventDefault();
+    closeDetail();
   });
   setInterval(tickAll, 1000);
   start();

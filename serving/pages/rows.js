@@ -78,6 +78,13 @@ function displayList(display) {
   return list;
 }
 
+function detailButton(leadId, onDetail) {
+  const button = el("button", { type: "button", className: "lead-id link", textContent: leadId });
+  button.setAttribute("aria-label", `Details of lead ${leadId}`);
+  button.addEventListener("click", () => onDetail(leadId));
+  return button;
+}
+
 export function actionButtons(item, onAction) {
   const cell = el("td", { className: "actions" });
   for (const outcome of ACTIONS[item.status] || []) {
@@ -91,7 +98,7 @@ export function actionButtons(item, onAction) {
   return cell;
 }
 
-export function row(item, onAction) {
+export function row(item, onAction, onDetail) {
   const tr = el("tr");
   tr.dataset.leadId = item.lead_id;
   tr.dataset.status = item.status;
@@ -104,7 +111,7 @@ export function row(item, onAction) {
     deadline.title = `deadline ${new Date(item.sla.deadline).toLocaleString()} (${item.sla.hours} h for grade ${item.grade})`;
   }
   const cells = [
-    el("th", { scope: "row", className: "lead" }, el("span", { className: "lead-id", textContent: item.lead_id }), displayList(item.display)),
+    el("th", { scope: "row", className: "lead" }, detailButton(item.lead_id, onDetail), displayList(item.display)),
     el("td", {}, grade),
     el("td", { className: "num score", textContent: String(item.score) }),
     // two decimals: leads that share a score are ordered, visibly, by what the model said

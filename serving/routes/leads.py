@@ -1,8 +1,10 @@
-"""POST /v1/leads (ingest: score with the champion, store, answer the scores) and POST /v1/leads/{id}/outcome."""
+"""POST /v1/leads (ingest: score with the champion, store, answer the scores), GET /v1/leads/{id} (the lead with its
+score history) and POST /v1/leads/{id}/outcome."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -11,12 +13,20 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.auth import requires
 from serving.deps import LeadStoreDep, ScoringDep, SettingsDep
-from serving.lead_responses import OutcomeBody, OutcomeOut, StoredBatch, StoredLeadScore
+from serving.lead_responses import LeadDetailOut, OutcomeBody, OutcomeOut, StoredBatch, StoredLeadScore
 from serving.requests import InvalidRequest, RequestModels, parse_body
 from serving.responses import Problem, RequestErrors
 from serving.routes.score import ERRORS as SCORE_ERRORS
 from serving.scoring import score_leads
-from serving.store import ID_LENGTH, IncomingLead, OutcomeIn, RecordedOutcome, ingest, record_outcome
+from serving.store import (
+    ID_LENGTH,
+    IncomingLead,
+    OutcomeIn,
+    RecordedOutcome,
+    ingest,
+    lead_detail,
+    record_outcome,
+)
 from serving.store_http import OUTAGE
 
 router = APIRouter(prefix="/v1", tags=["leads"])
@@ -134,6 +144,24 @@ async def ingest_leads(request: Request, lead_store: LeadStoreDep, scoring: Scor
     if not batch:
         return JSONResponse(answers[0])
     return JSONResponse({"model_version": loaded.version, "count": len(answers), "leads": answers})
+
+
+@router.get(
+    "/leads/{lead_id}",
+    response_model=LeadDetailOut,
+    responses={
+        404: {"model": Problem, "description": "No lead with this id was stored; `detail` names it."},
+        422: {"model": RequestErrors, "description": "A lead id longer than the store keeps."},
+        503: {"model": Problem, **OUTAGE},
+    },
+    dependencies=[requires("sales")],
+)
+def get_lead_detail(
+    lead_store: LeadStoreDep, lead_id: Annotated[str, Path(max_length=ID_LENGTH)]
+) -> dict[str, Any]:
+    """One lead: its payload, status, owner, arrival, latest score, and its score history oldest first, each scoring
+    with its reasons and the features whose impact moved most since the previous one, and the trend."""
+    return asdict(lead_detail(lead_store, lead_id))
 
 
 def _outcome_answer(event: RecordedOutcome) -> dict[str, Any]:

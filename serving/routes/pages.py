@@ -23,7 +23,16 @@ router = APIRouter(tags=["sales"])
 
 JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
 PAGES = {"queue": "queue.html", "monitor": "monitor.html", "dashboard": "dashboard.html"}
-SCRIPTS = ("api.js", "queue.js", "rows.js", "monitor.js", "charts.js", "dashboard.js", "download.js")
+SCRIPTS = (
+    "api.js",
+    "queue.js",
+    "rows.js",
+    "monitor.js",
+    "charts.js",
+    "dashboard.js",
+    "download.js",
+    "detail.js",
+)
 STYLES = ("base.css", "queue.css", "monitor.css", "charts.css", "dashboard.css")
 ASSETS = {**{name: JS for name in SCRIPTS}, **{name: CSS for name in STYLES}}
 # the page loads nothing from elsewhere, and the browser is told to refuse anything that tries

@@ -11,6 +11,7 @@ Plain functions over a `LeadStore`, no web framework: the routes, the command li
     source_report(store, by="campaign", since=..., until=..., filters=LeadFilters(owner="ana"))
     dashboard(store, sla_hours, LeadFilters(since=..., source="webinar"))   # every dashboard table (dashboard.py)
     service_level(store, sla_hours, LeadFilters(...))  # first contact per grade and owner (service_level.py)
+    lead_detail(store, lead_id)                       # payload, score history with reasons, what moved, trend
     record_scores(store, scored)                      # rescore: new latest score, history row, status untouched
     leads_with_status(store, OPEN, after=last_id, limit=500)   # a page of open leads (rescore, retrain)
     labels_for(schema).label("won")                   # the label rule: which final outcomes are positive
@@ -24,6 +25,7 @@ was written). Times are UTC.
 from serving.store.dashboard import Dashboard, dashboard, table_csv, weekly_trend
 from serving.store.database import LeadFields, LeadStore, StoreUnavailable, open_lead_store
 from serving.store.labels import BadLabelMapping, Labels, labels_for
+from serving.store.lead_detail import LeadDetail, Move, Scoring, lead_detail
 from serving.store.lead_filters import LeadFilters
 from serving.store.leads import (
     IncomingLead,
@@ -73,11 +75,13 @@ __all__ = [
     "KeyReused",
     "Labels",
     "Lead",
+    "LeadDetail",
     "LeadFields",
     "LeadFilters",
     "LeadNotFound",
     "LeadState",
     "LeadStore",
+    "Move",
     "Outcome",
     "OutcomeChunk",
     "OutcomeIn",
@@ -86,6 +90,7 @@ __all__ = [
     "QueuePage",
     "RecordedOutcome",
     "Score",
+    "Scoring",
     "ServiceLevel",
     "ServiceRow",
     "Sla",
@@ -100,6 +105,7 @@ __all__ = [
     "ingest",
     "known_ids",
     "labels_for",
+    "lead_detail",
     "lead_outcomes",
     "leads_with_status",
     "open_lead_store",

@@ -108,7 +108,7 @@ def _upsert(
                 **_indexed(lead.payload, store.fields),
                 **latest,
             }
-            scores.append({"lead_id": lead.lead_id, **latest})
+            scores.append({"lead_id": lead.lead_id, **latest, "reasons": lead.scored.get("reasons")})
             if lead.lead_id in known:
                 status, created = known[lead.lead_id]
                 updates.append(values)
@@ -148,7 +148,8 @@ def record_scores(store: LeadStore, scored: Sequence[Mapping[str, Any]], now: da
         for rows in (with_reasons, without):
             if rows:
                 session.execute(update(Lead), rows)
-        session.execute(insert(Score), latest)
+        history = [dict(row, reasons=by_id[row["lead_id"]].get("reasons")) for row in latest]
+        session.execute(insert(Score), history)
     return len(known)
 
 

@@ -59,6 +59,8 @@ class Score(Base):
     score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[str] = mapped_column(String(1))
     model_version: Mapped[str] = mapped_column(String(ID_LENGTH))
+    # the scoring's reasons; null on rows written before migration 0003
+    reasons: Mapped[dict[str, Any] | None] = mapped_column(Payload)
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

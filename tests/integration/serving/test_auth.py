@@ -107,6 +107,7 @@ def test_marketing_reads_the_dashboard_and_reports_only(guarded: TestClient, key
     assert guarded.get("/v1/reports/sources", params={"format": "csv"}, headers=marketing).status_code == 200
     for method, path, body in (
         ("POST", "/v1/leads/L-1/outcome", {"outcome": "accepted"}),
+        ("GET", "/v1/leads/L-1", None),
         ("POST", "/v1/leads", {"leads": [LEAD]}),
         ("GET", "/v1/queue/options", None),
     ):

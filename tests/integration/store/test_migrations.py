@@ -61,3 +61,40 @@ def test_store_shares_a_database_with_mlflow_tables(tmp_path) -> None:  # type: 
         )
     assert migrate.current(store.engine) == migrate.head()
     store.close()
+
+
+def test_score_rows_from_before_0003_keep_no_reasons(fresh_database_url: str) -> None:
+    """Upgrading a store with history from 0002 adds `lead_scores.reasons` as null; the detail still reads them."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from serving.store import lead_detail
+
+    store = LeadStore(fresh_database_url)
+    migrate.upgrade(store.engine, "0002")
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    lead = {"lead_id": "L1", "payload": '{"lead_id": "L1"}', "status": "new", "probability": 0.5, "score": 50}
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO leads (lead_id, payload, status, status_at, created_at, updated_at, probability,"
+                " score, grade, model_version, scored_at) VALUES (:lead_id, :payload, :status, :at, :at, :at,"
+                " :probability, :score, 'C', '1', :at)"
+            ).bindparams(at=at),
+            lead,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO lead_scores (lead_id, probability, score, grade, model_version, scored_at)"
+                " VALUES ('L1', 0.5, 50, 'C', '1', :at)"
+            ),
+            {"at": at},
+        )
+    migrate.upgrade(store.engine)
+    assert "reasons" in {c["name"] for c in inspect(store.engine).get_columns("lead_scores")}
+    detail = lead_detail(store, "L1")
+    assert [(s.score, s.reasons, s.moves) for s in detail.history] == [(50, None, None)]
+    migrate.downgrade(store.engine, "0002")
+    assert "reasons" not in {c["name"] for c in inspect(store.engine).get_columns("lead_scores")}
+    store.close()
