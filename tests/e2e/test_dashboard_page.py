@@ -208,6 +208,26 @@ def test_a_sales_key_is_told_the_dashboard_needs_marketing(
     expect(page.locator("#summary")).to_be_visible()
 
 
+def test_a_marketing_key_reads_the_dashboard_but_may_not_work_the_queue(
+    page: Page, guarded_server: Server, marketing: str
+) -> None:
+    page.goto(guarded_server.url("/queue"))
+    page.fill("#api-key", marketing)
+    page.click("#key-form button[type=submit]")
+    expect(page.locator("#key-why")).to_contain_text("may not work the queue")
+    expect(page.locator("#key-why")).to_contain_text("needs role sales")
+    expect(page.locator("#queue tbody tr")).to_have_count(
+        0
+    )  # no lead listed, so no Accept or Reject to press
+    answer = httpx.post(
+        guarded_server.url("/v1/leads/L0000001/outcome"),
+        json={"outcome": "accepted"},
+        headers={"Authorization": f"Bearer {marketing}"},
+        timeout=10,
+    )
+    assert answer.status_code == 403 and "needs role sales" in answer.json()["detail"]
+
+
 def test_a_store_without_outcomes_or_leads_explains_itself(
     page: Page, open_server: Server, e2e_leads: list[dict[str, Any]]
 ) -> None:
