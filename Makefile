@@ -72,7 +72,8 @@ demo: install ## Generate leads, train the champion, score a file, fill the lead
 	@echo "Lead store: $(DEMO_DATABASE)  (the newest $(DEMO_STORED) leads, some worked by sales)"
 	@echo "Queue page: http://127.0.0.1:$(DEMO_PORT)/queue  (it asks for the API key)"
 	@echo "Monitor:    http://127.0.0.1:$(DEMO_PORT)/monitor  (drift and live accuracy; or: cd $(DEMO_DIR) && LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) MLFLOW_TRACKING_URI=$(DEMO_TRACKING) $(LEADSCORE) monitor)"
-	@echo "Sources:    http://127.0.0.1:$(DEMO_PORT)/v1/reports/sources  (with the key: curl -H 'X-API-Key: ...')"
+	@echo "Dashboard:  http://127.0.0.1:$(DEMO_PORT)/dashboard  (lead quality per source, service level, funnel; it asks for the API key)"
+	@echo "Sources:    curl -s http://127.0.0.1:$(DEMO_PORT)/v1/reports/sources -H 'Authorization: Bearer $$(cat $(DEMO_DIR)/admin.key)'"
 	@echo "Retrain:    cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) $(LEADSCORE) retrain --schema data/schema.yaml"
 	@echo "Starting the API on http://127.0.0.1:$(DEMO_PORT) (Ctrl-C stops it) ..."
 	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=$(DEMO_TRACKING) LEADSCORE_DATABASE_URL=$(DEMO_DATABASE) LEADSCORE_KEYS_FILE=$(DEMO_KEYS) exec $(LEADSCORE) serve --port $(DEMO_PORT)
