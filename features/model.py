@@ -18,7 +18,7 @@ from features.clean import LeadCleaner
 from features.encode import CategoryEncoder
 from features.families import LightGBMScorer, Scorer, prepare
 from features.groups import GroupScores, group_columns, group_scores
-from features.reason_labels import reason_label
+from features.reason_labels import display, worded
 from features.reasons import Reasons, rank_reasons
 from features.scale import ScoreScale, sigmoid
 from features.schema import LeadSchema, parse_schema
@@ -144,8 +144,14 @@ class LeadModel(PythonModel):
 
     def reason_label(self, feature: str, value: Any) -> str:
         """A reason in words, by the schema's labels or humanised (features/reason_labels.py)."""
+        kind, name, values = self._displays[feature]
+        return worded(kind, name, values, value)
+
+    @cached_property
+    def _displays(self) -> dict[str, tuple[str, str, Mapping[str, str]]]:
+        """Each feature's kind and display names, worked out once: scoring words every reason it returns."""
         schema = self.schema
-        return reason_label(feature, schema.kind(feature), value, schema.labels.get(feature))
+        return {f: (schema.kind(f), *display(f, schema.labels.get(f))) for f in schema.features}
 
     @cached_property
     def encoder(self) -> CategoryEncoder:

@@ -58,12 +58,14 @@ def _number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def reason_label(feature: str, kind: str, value: Any, spec: LabelSpec | None = None) -> str:
-    """One reason as words: booleans "Requested demo" / "Requested demo: no", numbers "Page views: 12",
-    categories "Lead source: Web form"; a missing value reads "<name>: unknown". A value's own label for a boolean
-    is the whole text ("No demo asked for"); for a category it replaces the value."""
+def display(feature: str, spec: LabelSpec | None = None) -> tuple[str, Mapping[str, str]]:
+    """A feature's display name and its values' display names (the per-feature half of `reason_label`)."""
     name = spec if isinstance(spec, str) else (spec.label if spec and spec.label else humanise(feature))
-    values = spec.values if isinstance(spec, FeatureLabel) else {}
+    return name, spec.values if isinstance(spec, FeatureLabel) else {}
+
+
+def worded(kind: str, name: str, values: Mapping[str, str], value: Any) -> str:
+    """The per-value half of `reason_label`, for a feature whose `display` is known (scoring calls it per reason)."""
     if value is None or (isinstance(value, float) and value != value):
         return f"{name}: unknown"
     if kind == "boolean":
@@ -72,6 +74,13 @@ def reason_label(feature: str, kind: str, value: Any, spec: LabelSpec | None = N
     if kind == "numeric" and isinstance(value, int | float):
         return f"{name}: {_number(value)}"
     return f"{name}: {values.get(_key(value), str(value))}"
+
+
+def reason_label(feature: str, kind: str, value: Any, spec: LabelSpec | None = None) -> str:
+    """One reason as words: booleans "Requested demo" / "Requested demo: no", numbers "Page views: 12",
+    categories "Lead source: Web form"; a missing value reads "<name>: unknown". A value's own label for a boolean
+    is the whole text ("No demo asked for"); for a category it replaces the value."""
+    return worded(kind, *display(feature, spec), value)
 
 
 def label_reasons(
