@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from serving import auth, limits, store_http
 from serving.auth import Authorizer, check_exposure
+from serving.key_source import open_key_store
 from serving.keys import FileKeyStore
 from serving.limits import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
@@ -32,7 +33,7 @@ from serving.routes import pages as page_routes
 from serving.routes import queue as queue_routes
 from serving.routes import reports as report_routes
 from serving.settings import Settings
-from serving.store import LeadStore, StoreUnavailable, open_lead_store
+from serving.store import LeadStore, StoreKeys, StoreUnavailable, open_lead_store
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,15 @@ DESCRIPTION = (
 )
 
 
-async def watch(store: ModelStore, every: float) -> None:
-    """Check the registry every `every` seconds; loading happens in a worker thread, requests keep flowing."""
+async def watch(refresh: Callable[[], object], every: float, what: str) -> None:
+    """Call `refresh` every `every` seconds in a worker thread (the model's alias, the keys in the store), so
+    requests keep flowing while it reads."""
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(store.refresh)
+            await asyncio.to_thread(refresh)
         except Exception:  # refresh reports its own failures; this only keeps the watcher alive
-            log.exception("model watcher: unexpected error; will retry")
+            log.exception("%s watcher: unexpected error; will retry", what)
 
 
 def create_app(
@@ -58,11 +60,13 @@ def create_app(
 ) -> FastAPI:
     """A scoring app for these settings; `store` may be given to share or inject the model holder (tests).
 
-    Raises ExposureError when `settings.host` is beyond loopback and no API key exists, KeysError for a bad keys file.
+    Raises ExposureError when `settings.host` is beyond loopback and no API key exists, KeysError for a bad keys file
+    (or a file and the store both named).
     """
     settings = settings or Settings()
-    keys = FileKeyStore(settings.keys_file) if settings.keys_file else None
-    if keys is not None:
+    lead_store = lead_store or open_lead_store(settings)
+    keys = open_key_store(settings, lead_store)
+    if isinstance(keys, FileKeyStore):
         keys.current()  # a malformed keys file stops the start, naming the problem
     check_exposure(settings.host, keys)
     cache = ModelCache(settings.model_cache_dir, settings.tracking_uri) if settings.model_cache_dir else None
@@ -73,7 +77,6 @@ def create_app(
         cache=cache,
         registry_timeout=settings.registry_timeout,
     )
-    lead_store = lead_store or open_lead_store(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,13 +87,16 @@ def create_app(
         elif store.degraded:
             log.warning("starting degraded: %s", store.degraded)
         await asyncio.to_thread(migrate_lead_store, lead_store)
-        watcher = (
-            asyncio.create_task(watch(store, settings.watch_seconds)) if settings.watch_seconds else None
-        )
+        watchers = []
+        if settings.watch_seconds:
+            watchers.append(asyncio.create_task(watch(store.refresh, settings.watch_seconds, "model")))
+        if isinstance(keys, StoreKeys):  # replicas see each other's key changes within the refresh interval
+            await asyncio.to_thread(keys.refresh)
+            watchers.append(asyncio.create_task(watch(keys.refresh, settings.keys_refresh_seconds, "keys")))
         try:
             yield
         finally:
-            if watcher is not None:
+            for watcher in watchers:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
@@ -105,7 +111,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.authorizer = Authorizer(keys)
+    app.state.authorizer = Authorizer(keys, retry_after=settings.database_retry_after)
     app.state.store = store
     app.state.lead_store = lead_store
     app.state.metrics = Metrics(store)
@@ -131,6 +137,8 @@ def create_app(
     app.add_exception_handler(Exception, _internal_error)
     if keys is None:
         log.warning("no LEADSCORE_KEYS_FILE: API keys are off; the service must only listen on loopback")
+    elif isinstance(keys, StoreKeys):
+        log.info("API keys on: in %s, read every %g s", keys.where, settings.keys_refresh_seconds)
     else:
         log.info("API keys on: %d in %s", len(keys.list_keys()), settings.keys_file)
     app.openapi = lambda: _openapi(app, store)  # type: ignore[method-assign]

@@ -5,7 +5,8 @@ Roles: `score` (marketing automation: scoring and ingest), `sales` (queue, outco
 built into a marketing tool cannot read the sales pipeline, a rep's key cannot inject leads, and a marketing key
 changes nothing.
 A route takes one dependency: `dependencies=[requires("sales")]`, or a parameter typed `SalesCaller`.
-With no keys file configured auth is off, and the app refuses to listen beyond loopback (`check_exposure`).
+Keys live in a file (LEADSCORE_KEYS_FILE) or in the lead store (LEADSCORE_KEYS=store, shared by replicas); with
+neither, auth is off and the app refuses to listen beyond loopback (`check_exposure`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.openapi.models import APIKey, APIKeyIn
 from fastapi.security.base import SecurityBase
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from serving.keys import ROLES, ApiKey, KeysError, KeyStore, Role
 from serving.limits import PROBLEM
+from serving.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +51,21 @@ def check_exposure(host: str, keys: KeyStore | None) -> None:
         return
     if keys is None:
         raise ExposureError(
-            f"refusing to listen on {host}: no API keys are configured; set LEADSCORE_KEYS_FILE and run "
-            "`leadscore keys create --role admin`, or listen on 127.0.0.1, ::1 or localhost"
+            f"refusing to listen on {host}: no API keys are configured; set LEADSCORE_KEYS_FILE (or LEADSCORE_KEYS=store) "
+            "and run `leadscore keys create --role admin`, or listen on 127.0.0.1, ::1 or localhost"
         )
-    if not keys.list_keys():
+    try:
+        empty = not keys.list_keys()
+    except (
+        StoreUnavailable
+    ) as error:  # keys in a store that is down: auth stays on, guarded routes answer 503
+        log.error(
+            "cannot count the API keys at start (%s); nobody gets in until the lead store is back", error
+        )
+        return
+    if empty:
         raise ExposureError(
-            f"refusing to listen on {host}: the keys file holds no key; run `leadscore keys create --role ROLE` "
+            f"refusing to listen on {host}: {keys.where} holds no key; run `leadscore keys create --role ROLE` "
             "first, or listen on 127.0.0.1, ::1 or localhost"
         )
 
@@ -80,14 +92,15 @@ def presented_key(headers: Headers) -> str | None:
 class Authorizer:
     """Checks a request's key against the store; `keys=None` means auth is off (loopback only)."""
 
-    def __init__(self, keys: KeyStore | None) -> None:
+    def __init__(self, keys: KeyStore | None, retry_after: int = 5) -> None:
         self.keys = keys
+        self.retry_after = retry_after
 
     @property
     def enabled(self) -> bool:
         return self.keys is not None
 
-    def check(self, headers: Headers, allowed: frozenset[Role], what: str) -> ApiKey | None:
+    async def check(self, headers: Headers, allowed: frozenset[Role], what: str) -> ApiKey | None:
         """The caller's key when it may do `what`; 401 (none, malformed, unknown), 403 (wrong role), 503 (store)."""
         if self.keys is None:
             return None
@@ -96,12 +109,23 @@ class Authorizer:
             raise _unauthorized(f"API key required for {what}: {HOW}")
         try:
             record = self.keys.find(key)
+            # not in memory: perhaps made a moment ago elsewhere (another replica, the command line)
+            if record is None and await run_in_threadpool(self.keys.reread):
+                record = self.keys.find(key)
         except (KeysError, OSError) as error:  # fail closed: an unreadable keys file lets nobody in
             log.error("API keys cannot be read: %s", error)
             raise HTTPException(
                 status_code=503,
                 detail="API keys cannot be read right now; an operator has to fix the keys file (see the log)",
-                headers={"Retry-After": "5"},
+                headers={"Retry-After": str(self.retry_after)},
+            ) from None
+        except (
+            StoreUnavailable
+        ):  # a key the replica has not read yet cannot be checked while the store is down
+            raise HTTPException(
+                status_code=503,
+                detail=f"API keys cannot be read right now: the lead store is unreachable; retry in {self.retry_after}s",
+                headers={"Retry-After": str(self.retry_after)},
             ) from None
         if record is None:
             raise _unauthorized("API key not valid (unknown or revoked)", "invalid_token")
@@ -113,13 +137,13 @@ class Authorizer:
         return record
 
 
-def authorize(request: Request, allowed: frozenset[Role]) -> ApiKey | None:
+async def authorize(request: Request, allowed: frozenset[Role]) -> ApiKey | None:
     """Check the request's key against the app's authorizer; the caller's key is left on `request.state.api_key`."""
     authorizer: Authorizer = request.app.state.authorizer
     if authorizer.keys is None:  # auth off: skip building the headers and the message (scoring's hot path)
         request.state.api_key = None
         return None
-    record = authorizer.check(request.headers, allowed, f"{request.method} {request.scope['path']}")
+    record = await authorizer.check(request.headers, allowed, f"{request.method} {request.scope['path']}")
     request.state.api_key = record
     return record
 
@@ -137,7 +161,7 @@ class KeyCheck(SecurityBase):
         self.scheme_name = "apiKey"
 
     async def __call__(self, request: Request) -> ApiKey | None:
-        return authorize(request, self.allowed)
+        return await authorize(request, self.allowed)
 
 
 def requires(*roles: Role) -> Any:

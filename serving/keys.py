@@ -1,8 +1,8 @@
 """API keys: shown once when created, stored only as sha256 hashes with a role, matched in constant time.
 
 A key is `lsk_<id>_<secret>` with a 256-bit random secret, so one sha256 is as strong as a slow hash would be; the
-public `<id>` names the key in `leadscore keys list` and `revoke`. Storage sits behind `KeyStore`, so the JSON file
-can later move into the database without touching authentication.
+public `<id>` names the key in `leadscore keys list` and `revoke`. Storage sits behind `KeyStore`: a JSON file
+(`FileKeyStore`, one machine) or the lead store's table (`serving.store.keys.StoreKeys`, shared by replicas).
 """
 
 from __future__ import annotations
@@ -67,9 +67,14 @@ def match(keys: tuple[ApiKey, ...], key: str) -> ApiKey | None:
 
 
 class KeyStore(Protocol):
-    """Where keys live; the service only needs `find`, the command line the rest."""
+    """Where keys live; the service needs `find` and `reread`, the command line the rest."""
 
-    def find(self, key: str) -> ApiKey | None: ...
+    @property
+    def where(self) -> str: ...  # for messages: the file, or the lead store
+    def find(self, key: str) -> ApiKey | None: ...  # cheap enough for every request: memory, or a stat
+    def reread(
+        self,
+    ) -> bool: ...  # after a miss: read storage again now? (blocking: called off the event loop)
     def list_keys(self) -> list[ApiKey]: ...
     def create(self, role: Role, label: str) -> tuple[ApiKey, str]: ...
     def revoke(self, key_id: str) -> ApiKey: ...
@@ -126,8 +131,15 @@ class FileKeyStore:
             self._stamp, self._keys = stamp, keys
         return self._keys
 
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
     def find(self, key: str) -> ApiKey | None:
         return match(self.current(), key)
+
+    def reread(self) -> bool:
+        return False  # `find` stats the file every time: a miss has nothing newer to read
 
     def list_keys(self) -> list[ApiKey]:
         return list(self.current())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     keys_file: Path | None = Field(
         default=None,
         description="API keys (hashes and roles, see `leadscore keys`); unset means auth off and loopback only.",
+    )
+    keys: Literal["file", "store"] = Field(
+        default="file",
+        description="Where API keys live: `file` (LEADSCORE_KEYS_FILE; unset: auth off, loopback only) or "
+        "`store` (the lead store's api_keys table, which replicas share; auth always on).",
+    )
+    keys_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="With keys in the store: how often a replica reads them again, so a revoke anywhere is refused "
+        "everywhere within this time (an unknown key reads them at once).",
     )
     host: str = Field(
         default="127.0.0.1",

@@ -94,7 +94,7 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.
 def empty(store: LeadStore) -> None:
     """Delete every stored row (the schema stays)."""
     with store.engine.begin() as connection:
-        for table in ("lead_outcomes", "lead_scores", "leads"):
+        for table in ("lead_outcomes", "lead_scores", "leads", "api_keys"):
             connection.execute(text(f"DELETE FROM {table}"))
 
 

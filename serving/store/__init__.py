@@ -17,6 +17,8 @@ Plain functions over a `LeadStore`, no web framework: the routes, the command li
     labels_for(schema).label("won")                   # the label rule: which final outcomes are positive
     lead_outcomes(store, since=..., until=...)        # pages of leads with score, status, first contact (monitor)
     for chunk in scored_window(store, since, until): ...      # leads that arrived in a window, 5,000 at a time
+    add_key(store, "sales", "alice"); revoke_key(store, key_id); active_keys(store)   # API keys (hashes only)
+    StoreKeys(store, refresh_seconds=5)               # the service's KeyStore over them: memory, refreshed
 
 Every function runs in its own transaction; a database out of reach raises `StoreUnavailable` (retry later: nothing
 was written). Times are UTC.
@@ -24,6 +26,7 @@ was written). Times are UTC.
 
 from serving.store.dashboard import Dashboard, dashboard, table_csv, weekly_trend
 from serving.store.database import LeadFields, LeadStore, StoreUnavailable, open_lead_store
+from serving.store.keys import Imported, StoreKeys, active_keys, add_key, import_keys, revoke_key
 from serving.store.labels import BadLabelMapping, Labels, labels_for
 from serving.store.lead_detail import LeadDetail, Move, Scoring, lead_detail
 from serving.store.lead_filters import LeadFilters
@@ -71,6 +74,7 @@ __all__ = [
     "BadLabelMapping",
     "BadOutcome",
     "Dashboard",
+    "Imported",
     "IncomingLead",
     "KeyReused",
     "Labels",
@@ -95,13 +99,17 @@ __all__ = [
     "ServiceRow",
     "Sla",
     "SourceQuality",
+    "StoreKeys",
     "StoreUnavailable",
     "StoredLead",
     "TransitionRefused",
     "WindowLead",
+    "active_keys",
+    "add_key",
     "count_with_status",
     "dashboard",
     "get_lead",
+    "import_keys",
     "ingest",
     "known_ids",
     "labels_for",
@@ -116,6 +124,7 @@ __all__ = [
     "record_outcome",
     "record_scores",
     "report_csv",
+    "revoke_key",
     "score_history",
     "scored_window",
     "service_level",

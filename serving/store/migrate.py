@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 VERSION_TABLE = "leadscore_alembic_version"
 SCRIPTS = Path(__file__).parent / "migrations"
+ADVISORY_LOCK = 0x1EAD5C0E  # PostgreSQL's lock id for the lead store's migrations (any constant of our own)
+_ONE_IN_THIS_PROCESS = threading.Lock()  # Alembic's command context is global to the process
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -38,12 +41,20 @@ def current(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to `revision`, in one transaction (PostgreSQL rolls the whole step back on error)."""
-    with engine.begin() as connection:
+    """Migrate the database to `revision`, in one transaction (PostgreSQL rolls the whole step back on error).
+
+    One migration at a time: replicas starting together on a fresh PostgreSQL database would otherwise both create
+    the tables and one would fail; the second waits for the first, then finds the database at `revision`.
+    """
+    with _ONE_IN_THIS_PROCESS, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # held until this transaction ends
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database back to `revision` ("base" empties it)."""
-    with engine.begin() as connection:
+    with _ONE_IN_THIS_PROCESS, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
         command.downgrade(alembic_config(connection), revision)

@@ -153,41 +153,49 @@ def record_outcome(
             return earlier
     at = as_utc(now) if now else utcnow()
     try:
-        with store.transaction() as session:
-            current = session.scalar(select(Lead.status).where(Lead.lead_id == lead_id))
-            if current is None:
-                raise LeadNotFound(f"lead {lead_id!r} not found; send it to POST /v1/leads first")
-            if given.outcome not in TRANSITIONS[current]:
-                raise TransitionRefused(lead_id, current, given.outcome)
-            # only if nobody moved the lead since we read it (two reps clicking at once)
-            moved = session.execute(
-                update(Lead)
-                .where(Lead.lead_id == lead_id, Lead.status == current)
-                .values(status=given.outcome, status_at=at)
-            )
-            if moved.rowcount != 1:  # type: ignore[attr-defined]
-                latest = session.scalar(select(Lead.status).where(Lead.lead_id == lead_id)) or current
-                raise TransitionRefused(lead_id, latest, given.outcome)
-            row = Outcome(
-                lead_id=lead_id,
-                outcome=given.outcome,
-                from_status=current,
-                reason=given.reason,
-                note=given.note,
-                actor=given.actor,
-                at=at,
-                idempotency_key=key,
-            )
-            session.add(row)
-            session.flush()
-            return _recorded(row, replayed=False)
-    except IntegrityError:
+        return _record(store, lead_id, given, key, at)
+    except (IntegrityError, TransitionRefused):
         if key is None:
             raise
-        earlier = _replay(store, lead_id, given, key)  # the same key committed by a concurrent retry
+        # the same key committed by a concurrent retry (another replica, another thread): answer its event
+        earlier = _replay(store, lead_id, given, key)
         if earlier is None:
             raise
         return earlier
+
+
+def _record(
+    store: LeadStore, lead_id: str, given: OutcomeIn, key: str | None, at: datetime
+) -> RecordedOutcome:
+    """One transaction: check the transition, move the lead's status, add the event."""
+    with store.transaction() as session:
+        current = session.scalar(select(Lead.status).where(Lead.lead_id == lead_id))
+        if current is None:
+            raise LeadNotFound(f"lead {lead_id!r} not found; send it to POST /v1/leads first")
+        if given.outcome not in TRANSITIONS[current]:
+            raise TransitionRefused(lead_id, current, given.outcome)
+        # only if nobody moved the lead since we read it (two reps clicking at once)
+        moved = session.execute(
+            update(Lead)
+            .where(Lead.lead_id == lead_id, Lead.status == current)
+            .values(status=given.outcome, status_at=at)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            latest = session.scalar(select(Lead.status).where(Lead.lead_id == lead_id)) or current
+            raise TransitionRefused(lead_id, latest, given.outcome)
+        row = Outcome(
+            lead_id=lead_id,
+            outcome=given.outcome,
+            from_status=current,
+            reason=given.reason,
+            note=given.note,
+            actor=given.actor,
+            at=at,
+            idempotency_key=key,
+        )
+        session.add(row)
+        session.flush()
+        return _recorded(row, replayed=False)
 
 
 def outcome_events(store: LeadStore, lead_id: str) -> list[RecordedOutcome]:

@@ -1,4 +1,4 @@
-"""The lead store's tables as typed SQLAlchemy 2 models: leads, their score history, and sales outcome events."""
+"""The lead store's tables as typed SQLAlchemy 2 models: leads, their score history, sales outcome events, API keys."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ NAMING = {
 }
 Payload = JSON().with_variant(JSONB(), "postgresql")
 ID_LENGTH = 200  # lead ids, sources, campaigns, owners, actors: longer values are refused or cut
+KEY_ID_LENGTH = 32  # an API key's public id (8 hex characters when made by `leadscore keys create`)
 
 
 class Base(DeclarativeBase):
@@ -78,3 +79,17 @@ class Outcome(Base):
     actor: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(ID_LENGTH), unique=True)
+
+
+class StoredKey(Base):
+    """One API key of the service (serving/keys.py): its sha256 and role, never the key; revoked keys stay, marked."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(ID_LENGTH))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # set once by a revoke; a revoked key is never found again, and `keys import` does not bring it back
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ from serving.store import LeadStore, migrate
 from serving.store.migrate import VERSION_TABLE
 from serving.store.tables import Base
 
-TABLES = {"leads", "lead_scores", "lead_outcomes", VERSION_TABLE}
+TABLES = {"leads", "lead_scores", "lead_outcomes", "api_keys", VERSION_TABLE}
 
 
 def test_migrate_builds_every_table_at_head(fresh_database_url: str) -> None:

@@ -14,6 +14,7 @@ from serving.store import (
     LeadNotFound,
     LeadStore,
     OutcomeIn,
+    RecordedOutcome,
     TransitionRefused,
     get_lead,
     outcome_events,
@@ -133,3 +134,41 @@ def test_two_reps_at_once_one_outcome_wins(lead_store: LeadStore, put: Put) -> N
     events = outcome_events(lead_store, "L1")
     lead = get_lead(lead_store, "L1")
     assert len(events) == 1 and lead is not None and lead.status == events[0].outcome
+
+
+def test_one_key_sent_to_two_replicas_at_once_records_one_outcome(lead_store: LeadStore, put: Put) -> None:
+    """Two replicas (each its own engine on the same database) get the same retry at the same moment, lead after
+    lead: each lead gets one event, one answer records it and the other replays it; none fails."""
+    leads = [f"L{i}" for i in range(25)]
+    put(*[(lead_id, 80) for lead_id in leads])
+    replicas = [LeadStore(lead_store.url), LeadStore(lead_store.url)]
+    for replica_store in replicas:
+        replica_store.migrate()  # at head already: each replica checks once, as at its start
+    start = threading.Barrier(2)
+    answers: dict[int, list[object]] = {0: [], 1: []}
+
+    def replica(number: int) -> None:
+        for lead_id in leads:
+            start.wait()
+            try:
+                answers[number].append(
+                    record_outcome(
+                        replicas[number], lead_id, outcome("accepted"), reasons=REASONS, key=f"k-{lead_id}"
+                    )
+                )
+            except Exception as error:  # the test reports it below instead of hanging the other thread
+                answers[number].append(error)
+
+    threads = [threading.Thread(target=replica, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for replica_store in replicas:
+        replica_store.close()
+    failed = [a for a in answers[0] + answers[1] if isinstance(a, Exception)]
+    assert failed == []
+    for lead_id, one, other in zip(leads, answers[0], answers[1], strict=True):
+        assert isinstance(one, RecordedOutcome) and isinstance(other, RecordedOutcome)
+        assert one.event_id == other.event_id and sorted([one.replayed, other.replayed]) == [False, True]
+        assert [e.event_id for e in outcome_events(lead_store, lead_id)] == [one.event_id]
