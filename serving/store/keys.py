@@ -171,7 +171,7 @@ class StoreKeys:
         self._clock = clock
         self._keys: tuple[ApiKey, ...] = ()
         self._read_at: float | None = None  # when the last successful read began
-        self._tried_at = float("-inf")  # when the last read began, successful or not
+        self._missed_at = float("-inf")  # when a miss last read (or tried to)
         self._error: str | None = None  # why the last read failed; None after a success
         self._lock = threading.Lock()
 
@@ -193,21 +193,22 @@ class StoreKeys:
 
     def reread(self) -> bool:
         """After a miss: True once the keys in memory were read after the caller looked (read now, unless another
-        thread just did); False when the last read was under a second ago; StoreUnavailable when it failed."""
+        thread just did); False when a miss read them under a second ago; StoreUnavailable when reading fails."""
         asked = self._clock()
         with self._lock:
-            if self._read_at is not None and self._read_at >= asked:
+            if self._read_at is not None and self._read_at > asked:
                 return True
-            if asked - self._tried_at < MISS_READ_GAP:
+            if asked - self._missed_at < MISS_READ_GAP:
                 if self._error is not None:
                     raise StoreUnavailable(f"API keys cannot be read from the lead store: {self._error}")
                 return False
+            self._missed_at = asked
             self._read()
             return True
 
     def _read(self) -> None:
         """One read of the table into memory (the caller holds the lock)."""
-        began = self._tried_at = self._clock()
+        began = self._clock()
         try:
             keys = active_keys(self.store)
         except StoreUnavailable as error:
