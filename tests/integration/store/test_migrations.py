@@ -98,3 +98,44 @@ def test_score_rows_from_before_0003_keep_no_reasons(fresh_database_url: str) ->
     migrate.downgrade(store.engine, "0002")
     assert "reasons" not in {c["name"] for c in inspect(store.engine).get_columns("lead_scores")}
     store.close()
+
+
+def test_replicas_starting_together_on_postgresql_migrate_one_after_the_other(postgres_databases) -> None:  # type: ignore[no-untyped-def]
+    """A replica that starts while another is midway through migrating a fresh database waits for it (a PostgreSQL
+    advisory lock), then finds the database at head; without the lock it would create the tables again and fail."""
+    import threading
+    import time
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from serving.store.migrate import ADVISORY_LOCK, alembic_config
+
+    url = postgres_databases.create()
+    first, second = LeadStore(url), LeadStore(url)
+    errors: list[BaseException] = []
+
+    def start_second() -> None:
+        try:
+            second.migrate()
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    with first.engine.connect() as connection:
+        midway = connection.begin()  # the first replica: tables made, not committed yet
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        command.upgrade(alembic_config(connection), "head")
+        thread = threading.Thread(target=start_second)
+        thread.start()
+        waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        deadline = time.monotonic() + 30
+        with first.engine.connect() as probe:
+            while probe.execute(text(waiting)).scalar_one() == 0:
+                assert not errors, errors
+                assert time.monotonic() < deadline, "the second replica never waited for the first"
+                time.sleep(0.05)
+        midway.commit()
+    thread.join()
+    assert errors == [] and second.migrated and migrate.current(second.engine) == migrate.head()
+    first.close()
+    second.close()
