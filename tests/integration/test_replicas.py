@@ -118,7 +118,10 @@ def mlflow_server(url: str, port: int, home: Path) -> subprocess.Popen[bytes]:
         str(home / "art"),
     ]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}  # no job runner process: not needed here
+    env = {
+        **os.environ,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }  # no job runner process: not needed here
     return started(command, env, home / "mlflow.log")
 
 
