@@ -221,6 +221,7 @@ def serve(
 ) -> None:
     """Run the scoring API (uvicorn, one worker); it watches the model's registry alias and swaps in new versions."""
     import uvicorn
+    from pydantic import ValidationError
 
     from serving.app import create_app
     from serving.auth import ExposureError
@@ -228,7 +229,11 @@ def serve(
     from serving.settings import Settings
 
     overrides = {"model_uri": model, "host": host}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as error:  # a LEADSCORE_* variable out of range or of the wrong type
+        first = error.errors()[0]
+        fail(f"LEADSCORE_{str(first['loc'][0]).upper()}: {first['msg']}")
     host = settings.host
     try:
         service = create_app(settings)

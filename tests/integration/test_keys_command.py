@@ -92,17 +92,28 @@ def test_mistakes_are_one_line_and_exit_2(
     assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
 
 
-def test_serve_refuses_the_file_and_the_store_both_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should `serve` ever get past its checks, fail instead of serving."""
     import uvicorn
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("leadscore serve started a server it should have refused")
 
     monkeypatch.setattr(uvicorn, "run", refuse)
+
+
+@pytest.mark.usefixtures("no_server")
+def test_serve_refuses_the_file_and_the_store_both_named(tmp_path: Path) -> None:
     env = {"LEADSCORE_KEYS": "store", "LEADSCORE_KEYS_FILE": str(tmp_path / "keys.json")}
     result = runner.invoke(app, ["serve", "--port", "1"], env=env)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: LEADSCORE_KEYS=store and LEADSCORE_KEYS_FILE are both set")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.usefixtures("no_server")
+def test_serve_names_a_wrong_keys_setting_in_one_line() -> None:
+    result = runner.invoke(app, ["serve", "--port", "1"], env={"LEADSCORE_KEYS": "database"})
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: LEADSCORE_KEYS: Input should be 'file' or 'store'\n"

@@ -12,7 +12,7 @@ from fastapi import HTTPException
 from sqlalchemy import event, text
 from starlette.datastructures import Headers
 
-from serving.auth import Authorizer
+from serving.auth import Authorizer, ExposureError, check_exposure
 from serving.keys import FileKeyStore, KeysError
 from serving.store import (
     LeadStore,
@@ -203,4 +203,19 @@ def test_a_replica_that_never_read_its_keys_lets_nobody_in() -> None:
     with pytest.raises(StoreUnavailable):
         keys.reread()
     assert check(keys, "lsk_00000000_anything") == 503
+    down.close()
+
+
+def test_beyond_loopback_needs_a_key_in_the_store(lead_store: LeadStore) -> None:
+    keys = StoreKeys(lead_store)
+    with pytest.raises(
+        ExposureError, match=r"refusing to listen on 0\.0\.0\.0: the lead store \(.*\) holds no key"
+    ):
+        check_exposure("0.0.0.0", keys)
+    keys.create("admin", "")
+    check_exposure("0.0.0.0", keys)
+    down = LeadStore(UNREACHABLE, connect_timeout=1)
+    check_exposure(
+        "0.0.0.0", StoreKeys(down)
+    )  # cannot count them: starts, auth on, 503 until the store is back
     down.close()
