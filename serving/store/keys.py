@@ -84,7 +84,7 @@ def add_key(store: LeadStore, role: Role, label: str) -> tuple[ApiKey, str]:
                     )
                 )
             return record, key
-        except IntegrityError:  # the random id exists already (one in four billion): draw another
+        except IntegrityError:  # the random 32-bit id is taken already (rare): draw another key
             if attempt == CREATE_TRIES - 1:
                 raise
     raise AssertionError("unreachable")
