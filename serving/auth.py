@@ -56,9 +56,8 @@ def check_exposure(host: str, keys: KeyStore | None) -> None:
         )
     try:
         empty = not keys.list_keys()
-    except (
-        StoreUnavailable
-    ) as error:  # keys in a store that is down: auth stays on, guarded routes answer 503
+    except StoreUnavailable as error:
+        # keys in a store that is down: auth stays on, guarded routes answer 503
         log.error(
             "cannot count the API keys at start (%s); nobody gets in until the lead store is back", error
         )
@@ -119,9 +118,8 @@ class Authorizer:
                 detail="API keys cannot be read right now; an operator has to fix the keys file (see the log)",
                 headers={"Retry-After": str(self.retry_after)},
             ) from None
-        except (
-            StoreUnavailable
-        ):  # a key the replica has not read yet cannot be checked while the store is down
+        except StoreUnavailable:
+            # a key the replica has not read yet cannot be checked while the store is down
             raise HTTPException(
                 status_code=503,
                 detail=f"API keys cannot be read right now: the lead store is unreachable; retry in {self.retry_after}s",
