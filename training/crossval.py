@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -20,9 +20,6 @@ from training.candidates import (
     lightgbm_dataset,
     lightgbm_params,
 )
-
-if TYPE_CHECKING:
-    from training.recency import Weighting
 
 MAX_ROUNDS = 3000
 EARLY_STOPPING = 100
@@ -104,14 +101,14 @@ def fit_fold(
     kinds: list[str],
     seed: int,
     threads: int,
-    weight: Weighting | None = None,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """One fold: the family fitted on the fitting rows, log-odds on the validation rows (and LightGBM's rounds).
 
-    `weight` (recency, or None) weights the fitting rows as a model fitted on them alone; validation is unweighted.
+    `weight` (one per training row, or None) weights the fitting rows; validation is unweighted.
     """
     y_fit, y_valid = y[fold.fit_rows], y[fold.valid_rows]
-    fit_weight = _unit_mean(None if weight is None else weight.of(fold.fit_rows))
+    fit_weight = _unit_mean(None if weight is None else weight[fold.fit_rows])
     if family == "lightgbm":
         train_set = lightgbm_dataset(fold.fit_matrix, y_fit, kinds, weight=fit_weight)
         valid_set = lightgbm_dataset(fold.valid_matrix, y_valid, kinds, reference=train_set)
@@ -143,7 +140,7 @@ def cross_validate(
     kinds: list[str],
     seed: int = 0,
     threads: int = 1,
-    weight: Weighting | None = None,
+    weight: np.ndarray | None = None,
 ) -> CVResult:
     oof = np.full(len(y), np.nan)
     aucs, rounds = [], []

@@ -31,7 +31,7 @@ from training.candidates import (
 )
 from training.crossval import kinds_of, prepare_folds
 from training.evaluate import expected_calibration_error
-from training.recency import Recency, Weighting, choose_recency, recency_weights
+from training.recency import Recency, choose_recency, recency_weights
 from training.search import Candidate, search
 from training.select import COLD_START_FAMILY, Selection, cold_start_reason, select
 from training.split import cv_folds
@@ -86,11 +86,6 @@ def build_preprocessor(schema: LeadSchema, rows: int) -> Pipeline:
             ("encode", CategoryEncoder(schema.categorical, min_count=min_count)),
         ]
     )
-
-
-def _everyone(weight: Weighting | None, rows: int) -> np.ndarray | None:
-    """The weights of all `rows` leads when one model is fitted on them."""
-    return None if weight is None else weight.of(np.arange(rows))
 
 
 def _threads(rows: int) -> int:
@@ -174,7 +169,7 @@ def fit_model(
         )
     )
     log.log(level, "recency: %s", recency.reason)
-    weight = recency.weighting(timestamps)
+    weight = recency_weights(timestamps, recency.half_life_days)
     candidates = search(
         list(families),
         prepared,
@@ -195,7 +190,7 @@ def fit_model(
 
     preprocessor = build_preprocessor(schema, len(frame))
     matrix = preprocessor.fit_transform(frame)
-    scorer = _scorer(selection, candidates, matrix, y, kinds, seed, _everyone(weight, len(y)))
+    scorer = _scorer(selection, candidates, matrix, y, kinds, seed, weight)
     oof_rows = np.flatnonzero(~np.isnan(selection.oof_raw))
     oof_ts = None if timestamps is None else timestamps.iloc[oof_rows].reset_index(drop=True)
     model_info = {
@@ -203,7 +198,7 @@ def fit_model(
         "family": selection.name,
         "selection": selection.table,
         "selection_reason": selection.reason,
-        "recency": recency.info(),
+        "recency": {"half_life_days": recency.half_life_days, "cv_roc_auc": recency.table},
         "recency_reason": recency.reason,
     }
     if cold_start:
@@ -221,7 +216,6 @@ def fit_model(
         "family": selection.name,
         "cv_folds": len(splits),
         "half_life_days": "none" if recency.half_life_days is None else f"{recency.half_life_days:.1f}",
-        "window_days": "none" if recency.window_days is None else f"{recency.window_days:.1f}",
         **{f"{f}_{k}": v for f in selection.families for k, v in candidates[f].params.items()},
         **{f"{f}_trials": c.trials for f, c in candidates.items()},
     }
@@ -260,11 +254,11 @@ def refit(
         del prepared
     preprocessor = build_preprocessor(schema, len(frame))
     matrix = preprocessor.fit_transform(frame)
-    weight = recency_weights(timestamps, recency.half_life_days, recency.window_days)
+    weight = recency_weights(timestamps, recency.half_life_days)
     scorer = _scorer(fit.selection, fit.candidates, matrix, y, kinds, fit.seed, weight)
     model_info = {
         **fit.model.info,
-        "recency": recency.info(),
+        "recency": {"half_life_days": recency.half_life_days, "cv_roc_auc": recency.table},
         "recency_reason": recency.reason,
         **(info or {}),
     }

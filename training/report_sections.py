@@ -42,7 +42,6 @@ DATA_PARAMS = (
     ("holdout_rows", "holdout leads"),
     ("registered_rows", "leads the registered model was fitted on"),
     ("recency_half_life_days", "recency half-life (days)"),
-    ("recency_window_days", "recency window: only the newest (days)"),
     ("split", "holdout split"),
     ("features", "features"),
     ("schema_path", "schema file"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -22,9 +22,6 @@ import optuna
 
 from training.candidates import LIGHTGBM_DEFAULTS, LOGISTIC_DEFAULTS
 from training.crossval import CVResult, Fold, clearly_better, cross_validate
-
-if TYPE_CHECKING:
-    from training.recency import Weighting
 
 log = logging.getLogger(__name__)
 # Lead-fits per tuned family: trials = WORK_ROWS / training rows (at least 1, at most max_trials). Boosting is
@@ -149,7 +146,7 @@ def search_family(
     max_trials: int,
     seed: int,
     threads: int,
-    weight: Weighting | None = None,
+    weight: np.ndarray | None = None,
     log_level: int = logging.INFO,
 ) -> Candidate:
     """Best setting of one family by mean out-of-fold ROC AUC; trials logged as nested MLflow runs when one is active."""
@@ -200,7 +197,7 @@ def search(
     max_trials: int,
     seed: int,
     threads: int,
-    weight: Weighting | None = None,
+    weight: np.ndarray | None = None,
     log_level: int = logging.INFO,
 ) -> dict[str, Candidate]:
     """Every family's best candidate; naive Bayes has nothing to tune and is cross-validated once."""

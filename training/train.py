@@ -207,7 +207,6 @@ def train(config: TrainConfig) -> TrainOutcome:
                 "features": len(schema.features),
                 "data_encoding": encoding,
                 "recency_half_life_days": _days(model.info["recency"]["half_life_days"]),
-                "recency_window_days": _days(model.info["recency"]["window_days"]),
                 **{f"model_{k}": v for k, v in fit.params.items()},
             }
         )
@@ -246,5 +245,5 @@ def train(config: TrainConfig) -> TrainOutcome:
     )
 
 
-def _days(days: float | None) -> str:
-    return "none" if days is None else f"{days:.1f}"
+def _days(half_life: float | None) -> str:
+    return "none" if half_life is None else f"{half_life:.1f}"

@@ -11,7 +11,7 @@ from training.candidates import LOGISTIC_DEFAULTS
 from training.crossval import kinds_of, prepare_folds
 from training.fit import build_preprocessor
 from training.pipeline import Trained, train_model
-from training.recency import Weighting, choose_recency, recency_weights
+from training.recency import choose_recency
 from training.split import cv_folds
 
 NEW_SOURCE = "partner webinar"  # a lead source that only the newest leads (the holdout) come from
@@ -91,25 +91,10 @@ def test_recent_leads_count_more_only_when_that_forecasts_the_newest_leads_bette
     assert in_time
     folds = prepare_folds(frame, splits, lambda rows: build_preprocessor(schema, rows), [1.0, 2.0, 3.0, 4.0])
     recency = choose_recency(folds, y, kinds_of(schema), stamps, LOGISTIC_DEFAULTS, 0, 1)
-    assert (recency.half_life_days is not None or recency.window_days is not None) == weighted, recency.reason
-    assert recency.half_life_days is None or recency.window_days is None
+    assert (recency.half_life_days is not None) == weighted, recency.reason
     assert set(recency.table) == {"none", *[k for k in recency.table if k.endswith("days")]}
-    assert any(k.startswith("window") for k in recency.table)
     assert ("recent leads count more" if weighted else "every lead counts the same") in recency.reason
     assert "\n" not in recency.reason
-
-
-def test_a_fit_weighs_its_leads_by_their_age_before_its_own_newest_lead() -> None:
-    ages = np.array([40.0, 30.0, 20.0, 10.0, 0.0])  # days before the newest lead of the table
-    window, half_life = Weighting(ages, window_days=15.0), Weighting(ages, half_life_days=10.0)
-    np.testing.assert_array_equal(window.of(np.arange(5)), [0, 0, 0, 1, 1])
-    np.testing.assert_array_equal(
-        window.of(np.arange(3)), [0, 1, 1]
-    )  # an older fold keeps its own newest days
-    np.testing.assert_allclose(half_life.of(np.arange(3)), [0.25, 0.5, 1.0])
-    stamps = pd.Series(pd.to_datetime("2026-01-01") - pd.to_timedelta(ages, unit="D"))
-    np.testing.assert_array_equal(recency_weights(stamps, None, 15.0), [0, 0, 0, 1, 1])
-    assert recency_weights(stamps, None, None) is None
 
 
 def test_without_a_timestamp_every_lead_counts_the_same() -> None:
@@ -122,8 +107,7 @@ def test_without_a_timestamp_every_lead_counts_the_same() -> None:
 def test_under_strong_drift_the_probabilities_follow_the_newest_leads() -> None:
     frame, y, stamps = _leads(20_000, seed=2, drift="strong")
     trained = train_model(frame, y, stamps, synthetic_schema(), folds=3, max_trials=1, progress=False)
-    chosen = trained.model.info["recency"]
-    assert chosen["half_life_days"] or chosen["window_days"], trained.model.info["recency_reason"]
+    assert trained.model.info["recency"]["half_life_days"] is not None, trained.model.info["recency_reason"]
     newest = np.flatnonzero(stamps.rank(method="first") > 0.9 * len(stamps))
     assert y[newest].mean() > 1.5 * y.mean()  # the rate moved
     predicted = trained.model.score(frame.iloc[newest]).probability.mean()
