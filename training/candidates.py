@@ -112,7 +112,7 @@ def _design_spec(column: np.ndarray, kind: str, knots: int) -> dict[str, Any]:
     observed = t[~absent]
     fill = float(np.median(observed)) if len(observed) else 0.0
     t = np.where(absent, fill, t)
-    jump = _above_point_mass(observed) if len(observed) else None
+    jump = _above_point_mass(observed) if knots and len(observed) else None
     inner = np.zeros(0)
     if knots and len(observed):
         inner = np.unique(np.quantile(observed, np.linspace(0, 1, knots + 2)[1:-1]))
@@ -160,22 +160,16 @@ def _design_block(column: np.ndarray, kind: str, knots: int) -> tuple[np.ndarray
     return block, spec
 
 
-def _standardize(design: np.ndarray, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre the design's columns in place and scale those marked `scaled` to sd 1; returns the means and scales.
+def _standardize(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scale the design's columns to mean 0 and sd 1 in place; returns the means and sds (0 sd counted as 1).
 
-    Only the numbers' spline columns are scaled. A one-hot column scaled to sd 1 lets the penalty shrink a rare
-    level's log-odds far less than a common one's (a level of 1% of leads has sd 0.1, so its coefficient costs a
-    hundredth as much), which is backwards: the fewer leads, the more a level's estimate is noise. Left as 0/1, every
-    level's log-odds is shrunk alike. The design is the largest array of a training run (leads x one-hot levels): no
-    copy of it is made; the sds are computed over a few columns at a time, which gives exactly
-    `design.std(axis=0)` without its full-size temporary.
+    The design is the largest array of a training run (leads x one-hot levels): no copy of it is made. The sds are
+    computed over a few columns at a time, which gives exactly `design.std(axis=0)` without its full-size temporary.
     """
     mean = design.mean(axis=0)
-    std = np.ones(design.shape[1])
-    columns = np.flatnonzero(scaled)
-    for a in range(0, len(columns), STD_COLUMNS):
-        chunk = columns[a : a + STD_COLUMNS]
-        std[chunk] = design[:, chunk].std(axis=0)
+    std = np.concatenate(
+        [design[:, a : a + STD_COLUMNS].std(axis=0) for a in range(0, design.shape[1], STD_COLUMNS)]
+    )
     std[std == 0] = 1.0
     design -= mean
     design /= std
@@ -210,8 +204,7 @@ def fit_logistic(
     seed: int = 0,
     weight: np.ndarray | None = None,
 ) -> AdditiveScorer:
-    """L2 logistic regression on one-hot categories (0/1) and linear splines of log1p numbers (scaled to sd 1), as
-    per-feature terms.
+    """L2 logistic regression on one-hot categories and linear splines of log1p numbers, as per-feature terms.
 
     Weights (recent leads counting more) are rescaled to average 1, so `C` means the same with or without them.
     """
@@ -220,8 +213,7 @@ def fit_logistic(
     design = np.empty((len(matrix), int(ends[-1])))  # filled block by block: no per-feature copies
     for j, (spec, end) in enumerate(zip(specs, ends, strict=True)):
         _fill_design(matrix[:, j], spec, design[:, end - spec["width"] : end])
-    scaled = np.concatenate([np.full(spec["width"], spec["type"] == "spline") for spec in specs])
-    mean, std = _standardize(design, scaled)
+    mean, std = _standardize(design)
     fitted = LogisticRegression(C=float(params["C"]), max_iter=2000, random_state=seed)
     with threadpool_limits(1):  # BLAS threads fighting over two busy cores made this fit 20x slower
         fitted.fit(design, y, sample_weight=None if weight is None else weight / weight.mean())

@@ -50,10 +50,8 @@ def test_logistic_terms_equal_the_regression_they_came_from() -> None:
     params = {"C": 0.5, "knots": 3}
     scorer = fit_logistic(matrix, y, kinds, params)
 
-    blocks = [_design_block(matrix[:, j], k, 3) for j, k in enumerate(kinds)]
-    design = np.column_stack([block for block, _ in blocks])
-    numbers = np.concatenate([np.full(spec["width"], spec["type"] == "spline") for _, spec in blocks])
-    mean, std = design.mean(axis=0), np.where(numbers, design.std(axis=0), 1.0)  # one-hot columns stay 0/1
+    design = np.column_stack([_design_block(matrix[:, j], k, 3)[0] for j, k in enumerate(kinds)])
+    mean, std = design.mean(axis=0), design.std(axis=0)
     std[std == 0] = 1.0
     reference = LogisticRegression(C=0.5, max_iter=2000).fit((design - mean) / std, y)
     expected = reference.decision_function((design - mean) / std)
@@ -63,23 +61,7 @@ def test_logistic_terms_equal_the_regression_they_came_from() -> None:
     assert np.corrcoef(contrib[:, 2], np.nan_to_num(visits, nan=np.nanmedian(visits)))[0, 1] > 0.5
 
 
-def test_logistic_shrinks_a_rare_category_more_than_a_common_one() -> None:
-    # levels 1 (30% of leads) and 2 (1%) convert alike, at twice level 0's rate: 50 leads are weaker evidence
-    n = 5000
-    code = np.zeros(n)
-    code[:1500], code[1500:1550] = 1.0, 2.0
-    rate = np.where(code == 0, 0.2, 0.4)
-    y = np.zeros(n, dtype=int)
-    for level in (0.0, 1.0, 2.0):
-        rows = np.flatnonzero(code == level)
-        y[rows[: round(rate[rows[0]] * len(rows))]] = 1
-    table = fit_logistic(code.reshape(-1, 1), y, ["categorical"], {"C": 0.05, "knots": 0}).terms[0].table  # type: ignore[union-attr]
-    common, rare = table[1] - table[0], table[2] - table[0]
-    assert 0 < rare < 0.8 * common  # scaled to sd 1, the rare level's column was barely shrunk (0.97 vs 0.97)
-
-
-@pytest.mark.parametrize("knots", [4, 0])
-def test_logistic_spline_jumps_above_a_pile_of_zeros(knots: int) -> None:
+def test_logistic_spline_jumps_above_a_pile_of_zeros() -> None:
     # zero seconds on site converts well (another channel), a few seconds badly, long visits well again
     rng = np.random.default_rng(2)
     n = 4000
@@ -87,14 +69,14 @@ def test_logistic_spline_jumps_above_a_pile_of_zeros(knots: int) -> None:
     logit = np.where(seconds == 0, 1.0, -1.5 + 0.5 * np.log1p(seconds))
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     seconds[rng.random(n) < 0.05] = NAN
-    scorer = fit_logistic(seconds.reshape(-1, 1), y, ["numeric"], {"C": 1.0, "knots": knots})
+    scorer = fit_logistic(seconds.reshape(-1, 1), y, ["numeric"], {"C": 1.0, "knots": 4})
     zero, one, long = scorer.values(np.array([[0.0], [1.0], [2000.0]]))[:, 0]
     assert (
         zero - one > 1.5
     )  # the true jump is 2.15; one penalised slope through zero and a second barely moves
-    assert long > one  # with no knots, a straight line in log1p above the pile
+    assert long > one
 
-    design = _design_block(seconds, "numeric", knots)[0]
+    design = _design_block(seconds, "numeric", 4)[0]
     mean, std = design.mean(axis=0), design.std(axis=0)
     reference = LogisticRegression(C=1.0, max_iter=2000).fit((design - mean) / std, y)
     expected = reference.decision_function((design - mean) / std)
