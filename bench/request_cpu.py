@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import json
 import pstats
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import lead_bodies, train_model  # noqa: E402  (bench/ is not a package)
+from serve import lead_bodies, train_model  # bench/ is not a package
 
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 ROUTES = {
@@ -122,7 +121,9 @@ def best_us(fn: Callable[[], Any], n: int, rounds: int) -> float:
 
 def parts(app: FastAPI, bodies: list[bytes], n: int, rounds: int) -> list[tuple[str, float]]:
     """The steps of one scored lead, each timed on its own (the same work the route does)."""
+    from features.groups import group_scores
     from features.model import Columns
+    from features.reasons import rank_reasons
     from serving.requests import parse_body
     from serving.responses import LeadScore
     from serving.scoring import score_leads
@@ -139,9 +140,7 @@ def parts(app: FastAPI, bodies: list[bytes], n: int, rounds: int) -> list[tuple[
     unseen = model.encoder.unseen_rows(matrix)
     values = [column.tolist() for column in cleaned]
     scored = score_leads(loaded, leads, top=3, with_reasons=True, threads=1)
-    field = TypeAdapterField(LeadScore)
-    from features.groups import group_scores
-    from features.reasons import rank_reasons
+    answer = response_model(LeadScore)
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("request: JSON parse + pydantic Lead", lambda: parse_body(models, models.lead, body)),
@@ -151,7 +150,10 @@ def parts(app: FastAPI, bodies: list[bytes], n: int, rounds: int) -> list[tuple[
         ("score: encode_columns", lambda: model.encoder.encode_columns(cleaned)),
         ("score: scorer.raw", lambda: model.scorer.raw(matrix, 1)),
         ("score: scorer.raw_and_explain", lambda: model.scorer.raw_and_explain(matrix, 1)),
-        ("score: calibration+scale+grade", lambda: model.scale.grade(model.scale.score(model.calibration(raw)))),
+        (
+            "score: calibration+scale+grade",
+            lambda: model.scale.grade(model.scale.score(model.calibration(raw))),
+        ),
         ("score: unseen_rows", lambda: model.encoder.unseen_rows(matrix)),
         (
             "score: rank_reasons",
@@ -161,13 +163,13 @@ def parts(app: FastAPI, bodies: list[bytes], n: int, rounds: int) -> list[tuple[
         ("LeadModel.score (reasons)", lambda: model.score(leads, reasons=True, top=3, threads=1)),
         ("LeadModel.score (no reasons)", lambda: model.score(leads, top=3, threads=1)),
         ("score_leads (reasons)", lambda: score_leads(loaded, leads, top=3, with_reasons=True, threads=1)),
-        ("response: LeadScore validate + dump_json", lambda: field(scored[0])),
+        ("response: LeadScore validate + dump_json", lambda: answer(scored[0])),
         ("metrics: observe_scores", lambda: app.state.metrics.observe_scores(scored)),
     ]
     return [(label, best_us(fn, n, rounds)) for label, fn in steps]
 
 
-def TypeAdapterField(model: Any) -> Callable[[Any], bytes]:  # noqa: N802
+def response_model(model: Any) -> Callable[[Any], bytes]:
     """FastAPI's response path for a response model: validate, then serialise straight to JSON bytes."""
     from fastapi.routing import serialize_response
     from fastapi.utils import create_model_field
@@ -234,7 +236,9 @@ async def measure(work: Path, n: int, rounds: int, profile: str | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, help="a folder holding mlflow.db and data/ (trained when absent)")
+    parser.add_argument(
+        "--work", type=Path, help="a folder holding mlflow.db and data/ (trained when absent)"
+    )
     parser.add_argument("--rows", type=int, default=20_000, help="synthetic leads to train on")
     parser.add_argument("--requests", type=int, default=3000, help="requests per route and round")
     parser.add_argument("--rounds", type=int, default=5)
