@@ -47,7 +47,7 @@ def group_logits(
     Impacts add left to right along each group's row of `index` (cumsum; the padding adds 0.0, and + 0.0 turns an
     all-zero -0.0 into 0.0), the same for a lead alone or in a batch: every group in one gather and one cumsum.
     """
-    padded = np.hstack([contributions, np.zeros((len(contributions), 1))])
+    padded = np.concatenate((contributions, np.zeros((len(contributions), 1))), axis=1)
     sums = np.cumsum(padded[:, index], axis=2)[:, :, -1].T + 0.0  # (groups, leads)
     return sums.tolist(), (base + sums).reshape(-1)
 

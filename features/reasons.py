@@ -30,7 +30,9 @@ def rank_reasons(
     """
     order = np.argsort(-contributions, axis=1, kind="stable")
     k = min(top, contributions.shape[1])
-    ranks = np.hstack([order[:, :k], order[:, ::-1][:, :k]])  # each lead's top k up, then its top k down
+    ranks = np.concatenate(
+        (order[:, :k], order[:, : -k - 1 : -1]), axis=1
+    )  # each lead's top k up, then its top k down
     impacts = contributions[np.arange(len(ranks))[:, None], ranks].tolist()
     picked = ranks.tolist()
     found = []
