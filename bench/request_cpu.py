@@ -7,7 +7,8 @@ it there for the next run), builds the app with `serving.app.create_app`, runs i
 one-lead bodies as bench/serve.py straight to the ASGI app: `/v1/score` with and without reasons, `/invocations`
 and a no-op FastAPI endpoint built in this process (it reads the body and answers a small JSON: the framework's
 floor). Prints CPU microseconds per request (process time, best of --rounds) and the ratio to the no-op; then the
-parts of one scored lead timed on their own (request parsing, `LeadModel.score` step by step, the answer's dicts,
+no-op built up layer by layer to the score route's shape (middlewares, dependencies, response model) answering a
+fixed scored lead; then the parts of one scored lead timed on their own (request parsing, `LeadModel.score` step by step, the answer's dicts,
 FastAPI's response model, metrics). `--profile ROUTE` prints cProfile's top functions for that route instead.
 Run on an otherwise idle core for stable numbers: a neighbour only adds time, so the best round is the one kept.
 """
@@ -49,6 +50,44 @@ def noop_app() -> FastAPI:
         return {"ok": True}
 
     return app
+
+
+def layered_apps(app: FastAPI, answer: dict[str, Any]) -> dict[str, FastAPI]:
+    """The no-op endpoint built up layer by layer to the shape of `/v1/score`, each answering `answer` without
+    scoring: what the framework and leadscore's middlewares, dependencies and response model cost on their own."""
+    from serving.auth import ScoreCaller
+    from serving.deps import ScoringDep
+    from serving.limits import BodyLimitMiddleware
+    from serving.metrics import MetricsMiddleware
+    from serving.responses import LeadScore
+
+    def build(middlewares: bool, dependencies: bool, response_model: bool) -> FastAPI:
+        layered = FastAPI()
+        layered.state._state.update(app.state._state)  # the served model, settings, metrics, authorizer
+
+        async def with_dependencies(
+            request: Request, caller: ScoreCaller, scoring: ScoringDep, reasons: bool = True
+        ) -> Any:
+            await request.body()
+            return answer if response_model else {"ok": True}
+
+        async def plain(request: Request) -> Any:
+            await request.body()
+            return answer if response_model else {"ok": True}
+
+        endpoint = with_dependencies if dependencies else plain
+        layered.post("/x", response_model=LeadScore if response_model else None)(endpoint)
+        if middlewares:
+            layered.add_middleware(BodyLimitMiddleware, limit=app.state.settings.max_body_bytes)
+            layered.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+        return layered
+
+    return {
+        "no-op": build(False, False, False),
+        "+ middlewares (body limit, metrics)": build(True, False, False),
+        "+ dependencies (key, model, reasons)": build(True, True, False),
+        "+ response model LeadScore": build(True, True, True),
+    }
 
 
 def scope(path: str, query: str, body: bytes) -> dict[str, Any]:
@@ -181,7 +220,7 @@ def response_model(model: Any) -> Callable[[Any], bytes]:
         try:
             coroutine.send(None)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value
         raise RuntimeError("serialize_response awaited")
 
     return run
@@ -189,6 +228,8 @@ def response_model(model: Any) -> Callable[[Any], bytes]:
 
 async def measure(work: Path, n: int, rounds: int, profile: str | None) -> None:
     from serving.app import create_app
+    from serving.requests import parse_body
+    from serving.scoring import score_leads
     from serving.settings import Settings
 
     settings = Settings(
@@ -229,6 +270,18 @@ async def measure(work: Path, n: int, rounds: int, profile: str | None) -> None:
         print(f"{'route':28} {'us':>8} {'vs no-op':>9}")
         for name, us in best.items():
             print(f"{name:28} {us:8.1f} {us / best['noop']:8.2f}x")
+        loaded = app.state.store.current
+        lead = loaded.requests.as_dict(parse_body(loaded.requests, loaded.requests.lead, encoded["score"][0]))
+        answer = score_leads(loaded, [lead], top=3, with_reasons=True, threads=1)[0]
+        layers = layered_apps(app, answer)
+        kept: dict[str, float] = {}
+        for _ in range(rounds):
+            for label, layered in layers.items():
+                us = await cpu_per_request(layered, "/x", "", encoded["score"], n)
+                kept[label] = min(kept.get(label, float("inf")), us)
+        print(f"\nthe framework's layers, answering a fixed scored lead (best of {rounds} x {n})")
+        for label, us in kept.items():
+            print(f"  {label:44} {us:8.1f}")
         print(f"\nparts of one lead (us per call, best of {rounds} x {n // 2})")
         for label, us in parts(app, encoded["score"], n // 2, rounds):
             print(f"  {label:44} {us:8.1f}")

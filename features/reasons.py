@@ -30,9 +30,8 @@ def rank_reasons(
     """
     order = np.argsort(-contributions, axis=1, kind="stable")
     k = min(top, contributions.shape[1])
-    ranks = np.concatenate(
-        (order[:, :k], order[:, : -k - 1 : -1]), axis=1
-    )  # each lead's top k up, then its top k down
+    # each lead's top k up, then its top k down
+    ranks = np.concatenate((order[:, :k], order[:, : -k - 1 : -1]), axis=1)
     impacts = contributions[np.arange(len(ranks))[:, None], ranks].tolist()
     picked = ranks.tolist()
     found = []
@@ -52,14 +51,11 @@ def rank_reasons(
                 out["label"] = label(features[j], value)
             return out
 
+        ranked, pushes = picked[i], impacts[i]
         found.append(
             {
-                "positive": [
-                    reason(j, d) for j, d in zip(picked[i][:k], impacts[i][:k], strict=True) if d > 0
-                ],
-                "negative": [
-                    reason(j, d) for j, d in zip(picked[i][k:], impacts[i][k:], strict=True) if d < 0
-                ],
+                "positive": [reason(j, d) for j, d in zip(ranked[:k], pushes[:k], strict=True) if d > 0],
+                "negative": [reason(j, d) for j, d in zip(ranked[k:], pushes[k:], strict=True) if d < 0],
             }
         )
     return found
