@@ -31,6 +31,12 @@ from fastapi import FastAPI, Request
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve import lead_bodies, train_model  # bench/ is not a package
 
+from serving.auth import ScoreCaller  # module level: the layered endpoints' annotations resolve here
+from serving.deps import ScoringDep
+from serving.limits import BodyLimitMiddleware
+from serving.metrics import MetricsMiddleware
+from serving.responses import LeadScore
+
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 ROUTES = {
     "score": ("/v1/score", ""),
@@ -55,11 +61,6 @@ def noop_app() -> FastAPI:
 def layered_apps(app: FastAPI, answer: dict[str, Any]) -> dict[str, FastAPI]:
     """The no-op endpoint built up layer by layer to the shape of `/v1/score`, each answering `answer` without
     scoring: what the framework and leadscore's middlewares, dependencies and response model cost on their own."""
-    from serving.auth import ScoreCaller
-    from serving.deps import ScoringDep
-    from serving.limits import BodyLimitMiddleware
-    from serving.metrics import MetricsMiddleware
-    from serving.responses import LeadScore
 
     def build(middlewares: bool, dependencies: bool, response_model: bool) -> FastAPI:
         layered = FastAPI()
@@ -164,7 +165,6 @@ def parts(app: FastAPI, bodies: list[bytes], n: int, rounds: int) -> list[tuple[
     from features.model import Columns
     from features.reasons import rank_reasons
     from serving.requests import parse_body
-    from serving.responses import LeadScore
     from serving.scoring import score_leads
 
     loaded = app.state.store.current
