@@ -8,8 +8,10 @@ one-lead bodies as bench/serve.py straight to the ASGI app: `/v1/score` with and
 and a no-op FastAPI endpoint built in this process (it reads the body and answers a small JSON: the framework's
 floor). Prints CPU microseconds per request (process time, best of --rounds) and the ratio to the no-op; then the
 no-op built up layer by layer to the score route's shape (middlewares, dependencies, response model) answering a
-fixed scored lead; then the parts of one scored lead timed on their own (request parsing, `LeadModel.score` step by step, the answer's dicts,
-FastAPI's response model, metrics). `--profile ROUTE` prints cProfile's top functions for that route instead.
+fixed scored lead; then each step of one scored lead timed on its own (request parsing, `LeadModel.score` step by
+step, the answer's dicts, FastAPI's response model, metrics); then a 1,000-lead batch, and LightGBM's contributions
+from the TreeSHAP table against its own `predict(pred_contrib=True)` on the same rows. `--profile ROUTE` prints
+cProfile's top functions for that route instead.
 Run on an otherwise idle core for stable numbers: a neighbour only adds time, so the best round is the one kept.
 """
 
@@ -159,6 +161,32 @@ def best_us(fn: Callable[[], Any], n: int, rounds: int) -> float:
     return 1e6 * kept / n
 
 
+def batch_parts(app: FastAPI, body: bytes, rounds: int) -> list[tuple[str, float]]:
+    """A 1,000-lead batch with reasons: scoring, and the LightGBM contributions from the TreeSHAP table against
+    LightGBM's own `predict(pred_contrib=True)` on the same rows (ms per batch, one thread)."""
+    from features.families import LightGBMScorer
+    from serving.requests import parse_batch
+    from serving.scoring import score_leads
+
+    loaded = app.state.store.current
+    model = loaded.model
+    leads = parse_batch(loaded.requests, body)
+    matrix = model.matrix(leads)
+    lightgbm = [p for p in getattr(model.scorer, "parts", [model.scorer]) if isinstance(p, LightGBMScorer)]
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("score_leads, reasons", lambda: score_leads(loaded, leads, top=3, with_reasons=True, threads=1)),
+        ("score_leads, no reasons", lambda: score_leads(loaded, leads, top=3, with_reasons=False, threads=1)),
+    ]
+    table = lightgbm[0].prepare() if lightgbm else None
+    if table is not None:
+        booster = lightgbm[0].booster
+        steps.append(("TreeSHAP table contributions", lambda: table.score_batch(matrix, True)))
+        steps.append(
+            ("LightGBM pred_contrib", lambda: booster.predict(matrix, pred_contrib=True, num_threads=1))
+        )
+    return [(label, best_us(fn, 3, rounds) / 1000) for label, fn in steps]
+
+
 def parts(app: FastAPI, bodies: list[bytes], n: int, rounds: int) -> list[tuple[str, float]]:
     """The steps of one scored lead, each timed on its own (the same work the route does)."""
     from features.groups import group_scores
@@ -240,7 +268,7 @@ async def measure(work: Path, n: int, rounds: int, profile: str | None) -> None:
     )
     app = create_app(settings)
     noop = noop_app()
-    ones, mlflow_ones, _, _ = lead_bodies(work, 1000)
+    ones, mlflow_ones, batches, _ = lead_bodies(work, 1000)
     bodies = {"score": ones, "score-no-reasons": ones, "invocations": mlflow_ones, "noop": ones}
     apps: dict[str, Asgi] = {"noop": noop}
     async with app.router.lifespan_context(app):
@@ -285,6 +313,9 @@ async def measure(work: Path, n: int, rounds: int, profile: str | None) -> None:
         print(f"\nparts of one lead (us per call, best of {rounds} x {n // 2})")
         for label, us in parts(app, encoded["score"], n // 2, rounds):
             print(f"  {label:44} {us:8.1f}")
+        print(f"\na 1,000-lead batch (ms, best of {rounds} x 3)")
+        for label, ms in batch_parts(app, batches[0].encode(), rounds):
+            print(f"  {label:44} {ms:8.1f}")
 
 
 def main() -> None:
