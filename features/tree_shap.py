@@ -151,7 +151,9 @@ class TreeShapTable:
             return np.array([one_raw]), None if one_contrib is None else one_contrib[None, :]
         raw = np.empty(n)
         contrib = np.empty((n, self.width + 1)) if contributions else None
-        size = CONTRIB_BLOCK if contributions else RAW_BLOCK
+        # with contributions, a block gathers (trees, rows, slots) floats: at most CONTRIB_CELLS of them
+        cells = CONTRIB_CELLS // max(1, len(self._tree_rows) * self._amount.shape[1])
+        size = max(16, min(CONTRIB_BLOCK, cells)) if contributions else RAW_BLOCK
         for start in range(0, n, size):
             block = matrix[start : start + size]
             if len(block) == 1:  # numpy sums a one-column array pairwise, not in order: pad to two rows
@@ -164,12 +166,14 @@ class TreeShapTable:
         return raw, contrib
 
 
-# Rows scored at once, so that a block's (trees, rows) arrays stay in cache. Measured on a 658-tree model, 1,000 rows:
-# contributions 39 ms in blocks of 64, 87 ms in blocks of 128 or 256; raw scores 2-4 ms in blocks of 64 to 256.
-# Gathering a block's additions in one take (trees x rows x slots) rather than per feature halved the contributions'
-# time on a 993-tree model (26 -> 13 ms per 1,000 rows in blocks of 64; bench/request_cpu.py's machine, loaded).
+# Rows scored at once, so that a block's arrays stay in cache. Raw scores: 2-4 ms per 1,000 rows in blocks of 64 to
+# 256 (a 658-tree model). Contributions gather a block's additions in one take of (trees, rows, slots) floats; on a
+# 993-tree model with 5 slots, 1,000 rows took 15-17 ms in blocks of 256 and 21 ms in blocks of 64, against 22-31 ms
+# when each feature gathered its own (bench/request_cpu.py's machine, shared); CONTRIB_CELLS caps a block's gather
+# (10 MB) for models with more trees or slots.
 RAW_BLOCK = 256
-CONTRIB_BLOCK = 64
+CONTRIB_BLOCK = 256
+CONTRIB_CELLS = 1_300_000
 
 
 @dataclass(frozen=True)
