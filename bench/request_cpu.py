@@ -254,7 +254,7 @@ def response_model(model: Any) -> Callable[[Any], bytes]:
     return run
 
 
-async def measure(work: Path, n: int, rounds: int, profile: str | None) -> None:
+async def measure(work: Path, store: Path, n: int, rounds: int, profile: str | None) -> None:
     from serving.app import create_app
     from serving.requests import parse_body
     from serving.scoring import score_leads
@@ -263,7 +263,7 @@ async def measure(work: Path, n: int, rounds: int, profile: str | None) -> None:
     settings = Settings(
         model_uri="models:/lead-scoring@champion",
         tracking_uri=f"sqlite:///{work / 'mlflow.db'}",
-        database_url=f"sqlite:///{work / 'store.db'}",
+        database_url=f"sqlite:///{store / 'store.db'}",  # a fresh store: branches may migrate it differently
         watch_seconds=0,
     )
     app = create_app(settings)
@@ -334,7 +334,7 @@ def main() -> None:
             work.mkdir(parents=True, exist_ok=True)
             print(f"training on {args.rows} synthetic leads in {work} ...", flush=True)
             train_model(work, args.rows)
-        asyncio.run(measure(work, args.requests, args.rounds, args.profile))
+        asyncio.run(measure(work, Path(tmp), args.requests, args.rounds, args.profile))
 
 
 if __name__ == "__main__":
