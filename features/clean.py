@@ -116,6 +116,8 @@ class LeadCleaner(BaseEstimator, TransformerMixin):
     def fit(self, X: Any = None, y: Any = None) -> LeadCleaner:
         self.schema_ = parse_schema(self.schema)
         self.na_values_ = frozenset(self.schema_.na_values)
+        for cached in ("_kinds", "_placeholder_numbers"):  # worked out from this schema when next needed
+            self.__dict__.pop(cached, None)
         self.feature_names_in_ = np.array(self.schema_.features, dtype=object)
         return self
 
