@@ -116,6 +116,8 @@ class LeadCleaner(BaseEstimator, TransformerMixin):
     def fit(self, X: Any = None, y: Any = None) -> LeadCleaner:
         self.schema_ = parse_schema(self.schema)
         self.na_values_ = frozenset(self.schema_.na_values)
+        for cached in ("_kinds", "_placeholder_numbers"):  # worked out from this schema when next needed
+            self.__dict__.pop(cached, None)
         self.feature_names_in_ = np.array(self.schema_.features, dtype=object)
         return self
 
@@ -174,13 +176,18 @@ class LeadCleaner(BaseEstimator, TransformerMixin):
                 numbers = np.array(raw, dtype=np.float64)  # None reads as NaN
             except OverflowError:
                 return None
-        placeholders = np.array(sorted({n for n in map(_float_or_nan, self.na_values_) if n == n}))
+        placeholders = self._placeholder_numbers
         if len(placeholders):
             for i in np.flatnonzero(np.isin(numbers, placeholders)).tolist():
                 numbers[i] = self.clean_numeric(
                     _plain(raw[i])
                 )  # equal to a placeholder's number: its text decides
         return numbers
+
+    @cached_property
+    def _placeholder_numbers(self) -> np.ndarray:
+        """The placeholders that read as numbers (-1, 999), worked out once: every numeric column checks them."""
+        return np.array(sorted({n for n in map(_float_or_nan, self.na_values_) if n == n}))
 
     def _missing_text(self, value: Any) -> str | None:
         text = as_text(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
         self.feature_names_in_ = np.array(columns, dtype=object)
         self.categories_ = categories
         self.codes_ = {c: {v: float(i) for i, v in enumerate(cats)} for c, cats in categories.items()}
+        self.__dict__.pop("_other_codes", None)  # worked out again from the new categories
         return self
 
     def other_code(self, column: str) -> float:
@@ -89,16 +91,22 @@ class CategoryEncoder(BaseEstimator, TransformerMixin):
     def unseen_rows(self, matrix: np.ndarray) -> list[list[str]]:
         """Per row of an encoded matrix, the categorical features whose present value was rare or new at training
         time (scored as 'other'), in model order."""
-        names = [str(c) for c in self.feature_names_in_]
-        positions = [j for j, c in enumerate(names) if c in self.codes_]
+        names, positions, others = self._other_codes
         out: list[list[str]] = [[] for _ in range(len(matrix))]
-        if not positions:
+        if not names:
             return out
-        others = np.array([self.other_code(names[j]) for j in positions])
         rows, found = np.nonzero(matrix[:, positions] == others)  # row by row, in model order within a row
         for i, k in zip(rows.tolist(), found.tolist(), strict=True):
-            out[i].append(names[positions[k]])
+            out[i].append(names[k])
         return out
+
+    @cached_property
+    def _other_codes(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The categorical features (names, matrix positions) and their 'other' codes, found once per model."""
+        names = [str(c) for c in self.feature_names_in_]
+        positions = [j for j, c in enumerate(names) if c in self.codes_]
+        others = np.array([self.other_code(names[j]) for j in positions])
+        return [names[j] for j in positions], np.array(positions, dtype=np.intp), others
 
     def decode(self, column: str, code: float) -> str | None:
         """The category a code stands for (None for missing)."""

@@ -209,7 +209,8 @@ class _SplinePlan:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         absent = np.isnan(x)
-        t = np.clip(log_scale(np.where(absent, 0.0, x)), self.low, self.high)
+        # np.clip's own steps, without its Python wrapper (a third of the cost for one lead)
+        t = np.minimum(np.maximum(log_scale(np.where(absent, 0.0, x)), self.low), self.high)
         value = self.slope * t
         for knot, weight in zip(self.knots, self.hinges, strict=True):
             value = value + weight * np.maximum(t - knot, 0.0)

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from features.clean import LeadCleaner
 from features.encode import CategoryEncoder
 from features.families import LightGBMScorer, Scorer, prepare
-from features.groups import GroupScores, group_columns, group_scores
+from features.groups import GroupScores, group_columns, group_index, group_scores
 from features.reason_labels import display, worded
 from features.reasons import Reasons, rank_reasons
 from features.scale import ScoreScale, sigmoid
@@ -167,6 +167,10 @@ class LeadModel(PythonModel):
     def groups(self) -> dict[str, list[int]]:
         """Feature positions of the schema's fit and engagement groups (those with members)."""
         return group_columns(self)
+
+    @cached_property
+    def group_index(self) -> np.ndarray:
+        return group_index(list(self.groups.values()), len(self.schema.features))
 
     @cached_property
     def _input_names(self) -> list[str]:

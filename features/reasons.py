@@ -29,9 +29,11 @@ def rank_reasons(
     Ties keep model order (a stable sort). With `label` (feature, value -> text), each reason has its `label` too.
     """
     order = np.argsort(-contributions, axis=1, kind="stable")
-    ends = (order[:, :top], order[:, ::-1][:, :top])
-    picked = [(ranks.tolist(), np.take_along_axis(contributions, ranks, axis=1).tolist()) for ranks in ends]
-    (pos, pos_impacts), (neg, neg_impacts) = picked
+    k = min(top, contributions.shape[1])
+    # each lead's top k up, then its top k down
+    ranks = np.concatenate((order[:, :k], order[:, : -k - 1 : -1]), axis=1)
+    impacts = contributions[np.arange(len(ranks))[:, None], ranks].tolist()
+    picked = ranks.tolist()
     found = []
     for i, lead_unseen in enumerate(unseen):
 
@@ -49,10 +51,11 @@ def rank_reasons(
                 out["label"] = label(features[j], value)
             return out
 
+        ranked, pushes = picked[i], impacts[i]
         found.append(
             {
-                "positive": [reason(j, d) for j, d in zip(pos[i], pos_impacts[i], strict=True) if d > 0],
-                "negative": [reason(j, d) for j, d in zip(neg[i], neg_impacts[i], strict=True) if d < 0],
+                "positive": [reason(j, d) for j, d in zip(ranked[:k], pushes[:k], strict=True) if d > 0],
+                "negative": [reason(j, d) for j, d in zip(ranked[k:], pushes[k:], strict=True) if d < 0],
             }
         )
     return found

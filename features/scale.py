@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -41,9 +42,12 @@ class ScoreScale:
 
     def grade(self, scores: np.ndarray) -> np.ndarray:
         """The grade of each score: A from the A cut up, then B, C, and D below the C cut."""
-        cuts = self.grade_cuts
-        below = np.searchsorted([cuts["C"], cuts["B"], cuts["A"]], scores, side="right")  # cuts passed, 0-3
+        below = np.searchsorted(self._cuts, scores, side="right")  # cuts passed, 0-3
         return _BY_CUTS_PASSED[below]
+
+    @cached_property
+    def _cuts(self) -> np.ndarray:
+        return np.array([self.grade_cuts[grade] for grade in "CBA"])
 
     def probability_cuts(self) -> dict[str, float]:
         """The probability at which each grade starts, for people reading thresholds in probability terms."""

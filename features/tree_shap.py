@@ -151,7 +151,9 @@ class TreeShapTable:
             return np.array([one_raw]), None if one_contrib is None else one_contrib[None, :]
         raw = np.empty(n)
         contrib = np.empty((n, self.width + 1)) if contributions else None
-        size = CONTRIB_BLOCK if contributions else RAW_BLOCK
+        # with contributions, a block gathers (trees, rows, slots) floats: at most CONTRIB_CELLS of them
+        cells = CONTRIB_CELLS // max(1, len(self._tree_rows) * self._amount.shape[1])
+        size = max(16, min(CONTRIB_BLOCK, cells)) if contributions else RAW_BLOCK
         for start in range(0, n, size):
             block = matrix[start : start + size]
             if len(block) == 1:  # numpy sums a one-column array pairwise, not in order: pad to two rows
@@ -164,10 +166,14 @@ class TreeShapTable:
         return raw, contrib
 
 
-# Rows scored at once, so that a block's (trees, rows) arrays stay in cache. Measured on a 658-tree model, 1,000 rows:
-# contributions 39 ms in blocks of 64, 87 ms in blocks of 128 or 256; raw scores 2-4 ms in blocks of 64 to 256.
+# Rows scored at once, so that a block's arrays stay in cache. Raw scores: 2-4 ms per 1,000 rows in blocks of 64 to
+# 256 (a 658-tree model). Contributions gather a block's additions in one take of (trees, rows, slots) floats; on a
+# 993-tree model with 5 slots, 1,000 rows took 15-17 ms in blocks of 256 and 21 ms in blocks of 64, against 22-31 ms
+# when each feature gathered its own (bench/request_cpu.py's machine, shared); CONTRIB_CELLS caps a block's gather
+# (10 MB) for models with more trees or slots.
 RAW_BLOCK = 256
-CONTRIB_BLOCK = 64
+CONTRIB_BLOCK = 256
+CONTRIB_CELLS = 1_300_000
 
 
 @dataclass(frozen=True)
@@ -224,12 +230,10 @@ class _BatchPlan:
         raw = table._leaf_value.take(rows).sum(axis=0) + 0.0
         if not contributions:
             return raw, None
-        longest = table._amount.shape[1]
-        amounts = table._amount.reshape(-1)
+        amounts = table._amount.take(rows, axis=0)  # (trees, rows, slots): every answer's additions at once
         out = np.zeros((block.shape[0], table.width + 1))
         for feature, tree_index, slot in self.adds:
-            picked = amounts.take(rows.take(tree_index, axis=0) * longest + slot[:, None])
-            out[:, feature] = picked.sum(axis=0) + 0.0
+            out[:, feature] = amounts[tree_index, :, slot].sum(axis=0) + 0.0
         out[:, table.width] = table.expected
         return raw, out
 

@@ -242,3 +242,13 @@ def test_text_columns_clean_exactly_as_each_value_would_alone(dtype: Any) -> Non
     assert whole["lead_source"].tolist()[:2] == ["Web", "Email"]
     assert whole["page_views"].tolist()[:2] == [12.0, 3.5]
     assert whole.iloc[2:].isna().all().all()
+
+
+def test_a_cleaner_fitted_again_on_another_schema_uses_its_placeholders() -> None:
+    cleaner = LeadCleaner({**SCHEMA, "na_values": []}).fit()
+    raw = {"page_views": [-1, 3], "lead_source": ["-1", "web"]}
+    first = cleaner.clean_columns(raw, 2)
+    assert first[0].tolist() == [-1.0, 3.0] and first[3].tolist() == ["-1", "web"]
+
+    again = cleaner.set_params(schema={**SCHEMA, "na_values": ["-1"]}).fit().clean_columns(raw, 2)
+    assert np.isnan(again[0][0]) and again[3][0] is None  # -1 is a placeholder now: missing

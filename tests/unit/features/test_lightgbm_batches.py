@@ -15,7 +15,7 @@ def _rows(scorer: LightGBMScorer, n: int) -> np.ndarray:
     return np.vstack([awkward_rows(n // 2, seed=n), edge_rows(scorer.booster, n - n // 2, seed=n)])
 
 
-@pytest.mark.parametrize("n", [1, 2, 65, 700])
+@pytest.mark.parametrize("n", [1, 2, 65, 257, 700])  # 65 and 257: a block of 64 or 256 and one row more
 def test_batches_equal_predict_exactly(n: int) -> None:
     scorer = LightGBMScorer(small_booster(5, rounds=40))
     assert isinstance(scorer.prepare(), TreeShapTable)

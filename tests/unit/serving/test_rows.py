@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.clean import parse_number
+from features.clean import LeadCleaner, parse_number
 from features.model import Columns, LeadModel
 
 MESSY: dict[str, list[Any]] = {
@@ -54,8 +54,7 @@ def with_placeholders(model: LeadModel, na_values: frozenset[str] | None) -> Lea
     # Only the cleaning step differs: the scorer is shared, so its lookup tables (seconds to build, and dropped by
     # a deep copy) are built once for every variant.
     other = copy.copy(model)
-    cleaner = copy.deepcopy(model.cleaner)
-    cleaner.na_values_ = na_values
+    cleaner = LeadCleaner({**model.cleaner.schema, "na_values": sorted(na_values)}).fit()
     other.__dict__["cleaner"] = cleaner  # what LeadModel.score cleans with
     return other
 
