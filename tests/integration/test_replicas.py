@@ -152,7 +152,8 @@ def register_first(registry: MlflowClient) -> tuple[str, str]:
     from training.register import input_example, log_model
 
     model = lead_model("logistic")
-    with mlflow.start_run():
+    # its own experiment: the fluent API may still hold an experiment id of another test's tracking store
+    with mlflow.start_run(experiment_id=registry.create_experiment("replicas")):
         info = log_model(model, input_example(model, leads(50, seed=3)))
     version = str(mlflow.register_model(info.model_uri, NAME).version)
     registry.set_registered_model_alias(NAME, "champion", version)

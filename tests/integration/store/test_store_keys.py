@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from coroutines import run
 from fastapi import HTTPException
 from sqlalchemy import event, text
 from starlette.datastructures import Headers
@@ -173,7 +173,7 @@ def test_import_refuses_an_id_taken_by_another_key_and_imports_nothing(
 def check(keys: StoreKeys, key: str) -> object:
     """What the service answers for this key on a guarded route: the record, or the HTTP error's status."""
     try:
-        return asyncio.run(
+        return run(
             Authorizer(keys, retry_after=7).check(Headers({"x-api-key": key}), frozenset({"score"}), "x")
         )
     except HTTPException as error:

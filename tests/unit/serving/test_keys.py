@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 from pathlib import Path
 
 import pytest
+from coroutines import run
 from starlette.datastructures import Headers
 
 from serving.auth import Authorizer, ExposureError, check_exposure, is_loopback
@@ -102,7 +102,7 @@ def _lets_in(authorizer: Authorizer, key: str, needed: str) -> bool:
     from fastapi import HTTPException
 
     try:
-        asyncio.run(authorizer.check(headers(authorization=f"Bearer {key}"), frozenset({needed}), "x"))  # type: ignore[arg-type]
+        run(authorizer.check(headers(authorization=f"Bearer {key}"), frozenset({needed}), "x"))  # type: ignore[arg-type]
     except HTTPException as error:
         assert error.status_code == 403, error.detail
         return False
@@ -116,10 +116,10 @@ def test_both_headers_carry_a_key_and_a_bad_scheme_is_refused(tmp_path: Path) ->
     record, key = store.create("score", "")
     authorizer = Authorizer(store)
     need = frozenset({"score"})
-    assert asyncio.run(authorizer.check(headers(x_api_key=key), need, "x")) == record  # type: ignore[arg-type]
-    assert asyncio.run(authorizer.check(headers(authorization=f"bearer  {key} "), need, "x")) == record  # type: ignore[arg-type]
+    assert run(authorizer.check(headers(x_api_key=key), need, "x")) == record  # type: ignore[arg-type]
+    assert run(authorizer.check(headers(authorization=f"bearer  {key} "), need, "x")) == record  # type: ignore[arg-type]
     with pytest.raises(HTTPException) as error:
-        asyncio.run(authorizer.check(headers(authorization=f"Basic {key}"), need, "x"))  # type: ignore[arg-type]
+        run(authorizer.check(headers(authorization=f"Basic {key}"), need, "x"))  # type: ignore[arg-type]
     assert error.value.status_code == 401 and "Bearer" in error.value.detail
 
 
@@ -130,7 +130,7 @@ def test_an_unreadable_keys_file_lets_nobody_in(tmp_path: Path) -> None:
     _, key = store.create("admin", "")
     (tmp_path / "keys.json").write_text("{broken")
     with pytest.raises(HTTPException) as error:
-        asyncio.run(Authorizer(store).check(headers(x_api_key=key), frozenset({"admin"}), "x"))
+        run(Authorizer(store).check(headers(x_api_key=key), frozenset({"admin"}), "x"))
     assert error.value.status_code == 503 and "keys.json" not in str(error.value.detail)
 
 
