@@ -333,6 +333,34 @@ def _partition_scorer(
     return score_partition
 
 
+# per session, the models shipped: a registry version or a run's model does not change, so a notebook's (or the
+# tests') next job reuses the archive, and with it the models its Python workers have loaded and prepared
+_shipped: dict[tuple[str, str, str], tuple[str, str]] = {}
+
+
+def _model_for(spark: SparkSession, uri: str) -> tuple[str, str]:
+    """(the model's local folder, the archive executors load it from) for `uri`, downloaded and shipped once per
+    session for registry versions and runs, every time for anything else (a folder may change under its name)."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from features.model_uri import registry_ref
+
+    fixed = uri
+    ref = registry_ref(uri)
+    if ref is not None and ref.alias is not None:  # the alias's version now: the alias may move between jobs
+        version = MlflowClient().get_model_version_by_alias(ref.name, ref.alias).version
+        fixed = f"models:/{ref.name}/{version}"
+    session = (
+        spark.sparkContext.applicationId if _has_jvm(spark) else str(getattr(spark, "session_id", id(spark)))
+    )
+    key = (session, mlflow.get_tracking_uri(), fixed)
+    if (ref is None and not uri.startswith("runs:/")) or key not in _shipped:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=fixed)
+        _shipped[key] = (local, _ship_model(spark, local))
+    return _shipped[key]
+
+
 def _ship_model(spark: SparkSession, local_model: str) -> str:
     """The model folder zipped for the executors (SparkContext.addFile, or a Spark Connect session's artifacts);
     the archive path they load it by."""
@@ -361,14 +389,13 @@ def score_on_spark(
     Feature columns the data lacks are scored as missing, with one `warn`ing naming them; with none of them, or any
     missing and `strict`, SchemaError and nothing is written.
     """
-    import mlflow
 
     from features.batch import load_lead_model
 
     target = _Output.of(out)
     files = _files(spark, data)
     frame, csv = _read(spark, data, files)
-    local_model = mlflow.artifacts.download_artifacts(artifact_uri=uri)
+    local_model, archive = _model_for(spark, uri)
     model = load_lead_model(local_model)
     lacking = check_feature_columns(model.schema, frame.columns, data, 0, strict)
     id_column = model.schema_dict["id"]
@@ -381,7 +408,7 @@ def score_on_spark(
     schema = _output_schema(model, to_arrow_schema(frame.schema), with_reasons, target.parquet, passthrough)
     counter = spark.sparkContext.accumulator(0) if _has_jvm(spark) else None
     scorer = _partition_scorer(
-        _ship_model(spark, local_model),
+        archive,
         with_reasons,
         target.parquet,
         list(MISSING_TOKENS) if csv else None,
