@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from features.model import LeadModel
 
 DEFAULT_MASTER = "local[*]"
+SUBMITTED = "PYSPARK_GATEWAY_PORT"  # set when spark-submit started the JVM and runs this process
 # Spark's defaults for what this job is, each overridable by --conf: the console progress bar on; Arrow batches of
 # 50,000 leads, as `leadscore score` chunks them (each batch pays the model's fixed cost per call once)
 DEFAULT_CONF = {
@@ -49,8 +50,9 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 MASTER_PORTS = {"spark": 7077, "sc": 15002}  # the standalone master's and Spark Connect's default ports
 CONNECT_SECONDS = 5.0
 GLOB = re.compile(r"[*?[{]")  # a path pattern Spark expands; no one file to check for
-# PySpark warns that it does not fully support pandas 3 whenever a UDF is made, mapInArrow's too; this path hands
-# Spark and the model Arrow batches only, so no pandas conversion of Spark's is on it (docs/spark.md, Pandas)
+# PySpark 4.3 warns once that it does not fully support pandas 3 (pyspark.testing.utils, imported by its schema and
+# UDF code, mapInArrow's too): this path hands Spark and the model Arrow batches only, so no pandas conversion of
+# Spark's is on it, and the warning is silenced for the session's lifetime (docs/spark.md, Pandas)
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 
 
@@ -127,6 +129,12 @@ def spark_session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession
     running in the process, a notebook's or a test's, is used as it is and left running)."""
     check_java()
     check_master(master)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=re.escape(PANDAS_WARNING), category=FutureWarning)
+        yield from _session(master, conf)
+
+
+def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     try:
         from pyspark.sql import SparkSession
     except ImportError as error:
@@ -138,9 +146,12 @@ def spark_session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession
         yield existing
         return
     builder = SparkSession.builder.appName("leadscore score")
-    builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
+    if master.startswith("sc://"):
+        builder = builder.remote(master)
+    elif not (SUBMITTED in os.environ and master == DEFAULT_MASTER):  # spark-submit's --master stands
+        builder = builder.master(master)
     # the workers run this very Python (and its packages), not the PATH's python3
-    if master.startswith("local"):
+    if master.startswith("local") and SUBMITTED not in os.environ:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**DEFAULT_CONF, **conf}.items():
         builder = builder.config(key, value)
@@ -415,9 +426,7 @@ def score_on_spark(
         passthrough,
         counter,
     )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=re.escape(PANDAS_WARNING), category=FutureWarning)
-        scored = frame.mapInArrow(scorer, from_arrow_schema(schema))
+    scored = frame.mapInArrow(scorer, from_arrow_schema(schema))
     writer = scored.write.mode("errorifexists")
     if passthrough:
         writer = writer.partitionBy(*passthrough)

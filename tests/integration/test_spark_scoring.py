@@ -27,8 +27,6 @@ from serving.app import create_app
 from serving.settings import Settings
 from training.train import TrainOutcome
 
-pytest.importorskip("pyspark")
-
 MODEL = "spark-leads"
 URI = f"models:/{MODEL}@champion"
 PARITY_LEADS = 10_000  # bench/spark.py checks 100,000 and more (--parity-rows); this keeps the test short
