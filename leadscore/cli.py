@@ -94,7 +94,7 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("mlflow", "alembic", "urllib3", "matplotlib"):
+    for noisy in ("mlflow", "alembic", "urllib3", "matplotlib", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
