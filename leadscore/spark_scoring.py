@@ -241,7 +241,7 @@ class _LocalFiles(_Files):
 
 
 def _files(spark: SparkSession, path: str) -> _Files:
-    return _Files(spark, path) if hasattr(spark, "sparkContext") and _has_jvm(spark) else _LocalFiles()
+    return _Files(spark, path) if _has_jvm(spark) else _LocalFiles()
 
 
 def _has_jvm(spark: SparkSession) -> bool:
@@ -431,7 +431,8 @@ def score_on_spark(
     if passthrough:
         writer = writer.partitionBy(*passthrough)
     parent, _, name = target.path.rpartition("/")
-    partial = f"{parent}/.{name}.partial-{uuid.uuid4().hex[:8]}" if parent else f".{name}.partial"
+    hidden = f".{name}.partial-{uuid.uuid4().hex[:8]}"
+    partial = f"{parent}/{hidden}" if parent else hidden
     out_files = _files(spark, target.path)
     try:
         try:
