@@ -221,13 +221,8 @@ def score(
 
     mlflow.set_tracking_uri(tracking_uri())
     if engine is Engine.spark:
-        from leadscore.spark_scoring import (
-            DEFAULT_MASTER,
-            SparkJobError,
-            parse_conf,
-            score_on_spark,
-            spark_session,
-        )
+        from leadscore.spark_scoring import SparkJobError, score_on_spark
+        from leadscore.spark_session import DEFAULT_MASTER, parse_conf, spark_session
 
         settings = parse_conf(conf or [])
         try:

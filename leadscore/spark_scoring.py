@@ -4,107 +4,34 @@ batches, as `mlflow.pyfunc.spark_udf` applies a model, writing the columns `lead
 The driver downloads the model once and hands Spark a zip of it (MLflow's own `SparkModelCache`, what spark_udf
 uses); each Python worker unzips and loads it once and keeps it. The function Spark ships to the workers imports
 nothing of leadscore's: it reaches the scoring code (features/score_columns.py) through the loaded model, whose
-`code_paths` carry it, so executors need only the model's pip requirements. Output goes to a hidden folder beside
-`--out`, moved into place when every partition is written: a failure leaves the old answer, or none.
-
-PySpark is imported inside the functions: the command line and the service run without it.
+`code_paths` carry it, so executors need only the model's pip requirements. The session is made by
+leadscore/spark_session.py, the output finished and moved into place by leadscore/spark_files.py.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import uuid
-import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 import pyarrow as pa
 
 from features.schema import check_feature_columns
 from features.tables import MISSING_TOKENS, DataError
+from leadscore.spark_files import Files, Output, files_of, replace_folder
+from leadscore.spark_session import first_line, has_jvm
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from features.model import LeadModel
 
-DEFAULT_MASTER = "local[*]"
-SUBMITTED = "PYSPARK_GATEWAY_PORT"  # set when spark-submit started the JVM and runs this process
-# Spark's defaults for what this job is, each overridable by --conf: the console progress bar on; Arrow batches of
-# 50,000 leads, as `leadscore score` chunks them (each batch pays the model's fixed cost per call once)
-DEFAULT_CONF = {
-    "spark.ui.showConsoleProgress": "true",
-    "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",
-}
 CSV_SUFFIXES = (".csv", ".csv.gz", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-MASTER_PORTS = {"spark": 7077, "sc": 15002}  # the standalone master's and Spark Connect's default ports
-CONNECT_SECONDS = 5.0
 GLOB = re.compile(r"[*?[{]")  # a path pattern Spark expands; no one file to check for
-# PySpark 4.3 warns once that it does not fully support pandas 3 (pyspark.testing.utils, imported by its schema and
-# UDF code, mapInArrow's too): this path hands Spark and the model Arrow batches only, so no pandas conversion of
-# Spark's is on it, and the warning is silenced for the session's lifetime (docs/spark.md, Pandas)
-PANDAS_WARNING = "PySpark does not yet fully support pandas"
-
-
-class SparkSetupError(DataError):
-    """Spark cannot run the job as asked (no Java, no PySpark, an unreachable master); one line saying what to do."""
-
-
-def check_java() -> None:
-    """SparkSetupError unless a `java` runs: PySpark starts its JVM with $JAVA_HOME/bin/java, else the PATH's."""
-    home = os.environ.get("JAVA_HOME")
-    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
-    try:
-        ok = java is not None and subprocess.run([java, "-version"], capture_output=True).returncode == 0
-    except OSError:
-        ok = False
-    if not ok:
-        where = f"JAVA_HOME={home}" if home else "no java on PATH"
-        raise SparkSetupError(
-            f"--engine spark needs Java 17 or newer ({where}); install it (Debian: apt-get install "
-            "openjdk-17-jre-headless, or make install) or set JAVA_HOME"
-        )
-
-
-def check_master(master: str) -> None:
-    """SparkSetupError when a standalone master (spark://) or a Spark Connect server (sc://) does not answer on its
-    port; Spark itself would retry for minutes. Other masters (local, yarn, k8s) are Spark's to check."""
-    parsed = urlparse(master)
-    if parsed.scheme not in MASTER_PORTS:
-        return
-    for host_port in (parsed.netloc or "").split(","):  # a standalone master may list its standbys
-        host, _, port = host_port.partition(":")
-        try:
-            with socket.create_connection(
-                (host, int(port or MASTER_PORTS[parsed.scheme])), timeout=CONNECT_SECONDS
-            ):
-                return
-        except (OSError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    raise SparkSetupError(
-        f"--master {master}: cannot connect ({reason}); is the cluster up and the URL right?"
-    )
-
-
-def parse_conf(pairs: list[str]) -> dict[str, str]:
-    """--conf k=v options as a mapping; SparkSetupError naming one without '='."""
-    conf: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise SparkSetupError(f"--conf {pair!r}: use key=value, e.g. spark.executor.memory=4g")
-        conf[key.strip()] = value
-    return conf
 
 
 class SparkJobError(RuntimeError):
@@ -118,140 +45,7 @@ def _cause(error: BaseException) -> str:
     return python[-1] if python else (lines[0] if lines else type(error).__name__)
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-@contextmanager
-def spark_session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
-    """A Spark session on `master` with `DEFAULT_CONF` and `conf`, stopped at the end when this made it (one already
-    running in the process, a notebook's or a test's, is used as it is and left running)."""
-    check_java()
-    check_master(master)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=re.escape(PANDAS_WARNING), category=FutureWarning)
-        yield from _session(master, conf)
-
-
-def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as error:
-        raise SparkSetupError(
-            f"--engine spark needs PySpark ({error}); install it: pip install 'leadscore[spark]'"
-        ) from error
-    existing = SparkSession.getActiveSession()
-    if existing is not None:
-        yield existing
-        return
-    builder = SparkSession.builder.appName("leadscore score")
-    if master.startswith("sc://"):
-        builder = builder.remote(master)
-    elif not (SUBMITTED in os.environ and master == DEFAULT_MASTER):  # spark-submit's --master stands
-        builder = builder.master(master)
-    # the workers run this very Python (and its packages), not the PATH's python3
-    if master.startswith("local") and SUBMITTED not in os.environ:
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    for key, value in {**DEFAULT_CONF, **conf}.items():
-        builder = builder.config(key, value)
-    try:
-        spark = builder.getOrCreate()
-    except Exception as error:  # a master URL Spark cannot parse, a JVM that does not start, ...
-        raise SparkSetupError(f"--master {master}: Spark did not start: {_first_line(error)}") from error
-    if not master.startswith("sc://"):
-        # the progress bar and our one error line, not the JVM's log (a failed task's is logged whole); --verbose
-        # keeps its warnings
-        verbose = logging.getLogger("leadscore").isEnabledFor(logging.DEBUG)
-        spark.sparkContext.setLogLevel("WARN" if verbose else "FATAL")
-    try:
-        yield spark
-    finally:
-        spark.stop()
-
-
-@dataclass(frozen=True)
-class _Output:
-    """Where the answers go: a folder of part files, Parquet or CSV by --out's suffix."""
-
-    path: str
-    parquet: bool
-
-    @classmethod
-    def of(cls, out: str) -> _Output:
-        name = out.rstrip("/").lower()
-        if not name.endswith((".csv", ".parquet")):
-            raise DataError(f"--out {out}: use a .csv or .parquet name (Spark writes a folder of part files)")
-        return cls(out.rstrip("/"), name.endswith(".parquet"))
-
-
-class _Files:
-    """The file system of a path as Spark's JVM sees it (local, HDFS, S3, ...), through Hadoop's FileSystem."""
-
-    def __init__(self, spark: SparkSession, path: str) -> None:
-        jvm = spark.sparkContext._jvm
-        assert jvm is not None
-        self._path = jvm.org.apache.hadoop.fs.Path
-        self._fs = self._path(path).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-
-    def exists(self, path: str) -> bool:
-        return bool(self._fs.exists(self._path(path)))
-
-    def first_file(self, path: str) -> str | None:
-        """The first data file under `path` (itself when a file), hidden and `_SUCCESS`-like files skipped."""
-        found = self._fs.listFiles(self._path(path), True)
-        while found.hasNext():
-            name = str(found.next().getPath().getName())
-            if not name.startswith((".", "_")):
-                return name
-        return None
-
-    def rename(self, source: str, target: str) -> None:
-        if not self._fs.rename(self._path(source), self._path(target)):
-            raise OSError(f"could not move {source} to {target}")
-
-    def delete(self, path: str) -> None:
-        self._fs.delete(self._path(path), True)
-
-
-class _LocalFiles(_Files):
-    """The same operations on the client's own disk: a Spark Connect client has no JVM to ask."""
-
-    def __init__(self) -> None:
-        pass
-
-    def exists(self, path: str) -> bool:
-        return os.path.exists(path)
-
-    def first_file(self, path: str) -> str | None:
-        if os.path.isfile(path):
-            return os.path.basename(path)
-        for _, folders, files in sorted(os.walk(path)):
-            folders.sort()
-            for name in sorted(files):
-                if not name.startswith((".", "_")):
-                    return name
-        return None
-
-    def rename(self, source: str, target: str) -> None:
-        os.replace(source, target)
-
-    def delete(self, path: str) -> None:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _files(spark: SparkSession, path: str) -> _Files:
-    return _Files(spark, path) if _has_jvm(spark) else _LocalFiles()
-
-
-def _has_jvm(spark: SparkSession) -> bool:
-    try:
-        return spark.sparkContext._jvm is not None
-    except Exception:  # Spark Connect: no SparkContext on the client
-        return False
-
-
-def _read(spark: SparkSession, data: str, files: _Files) -> tuple[DataFrame, bool]:
+def _read(spark: SparkSession, data: str, files: Files) -> tuple[DataFrame, bool]:
     """The leads (header names stripped) and whether they came from CSV: a file or folder, CSV or Parquet by name."""
     if not GLOB.search(data) and not files.exists(data):
         raise DataError(f"data not found: {data}")
@@ -271,7 +65,7 @@ def _read(spark: SparkSession, data: str, files: _Files) -> tuple[DataFrame, boo
     except (
         Exception
     ) as error:  # Spark's AnalysisException: a path that matches nothing, a file it cannot read
-        raise DataError(f"{data}: Spark cannot read it: {_first_line(error)}") from error
+        raise DataError(f"{data}: Spark cannot read it: {first_line(error)}") from error
     stripped = [column.strip() for column in frame.columns]
     if len(set(stripped)) < len(stripped):
         repeated = sorted({c for c in stripped if stripped.count(c) > 1})
@@ -363,7 +157,7 @@ def _model_for(spark: SparkSession, uri: str) -> tuple[str, str]:
         version = MlflowClient().get_model_version_by_alias(ref.name, ref.alias).version
         fixed = f"models:/{ref.name}/{version}"
     session = (
-        spark.sparkContext.applicationId if _has_jvm(spark) else str(getattr(spark, "session_id", id(spark)))
+        spark.sparkContext.applicationId if has_jvm(spark) else str(getattr(spark, "session_id", id(spark)))
     )
     key = (session, mlflow.get_tracking_uri(), fixed)
     if (ref is None and not uri.startswith("runs:/")) or key not in _shipped:
@@ -377,7 +171,7 @@ def _ship_model(spark: SparkSession, local_model: str) -> str:
     the archive path they load it by."""
     from mlflow.pyfunc.spark_model_cache import SparkModelCache
 
-    if _has_jvm(spark):
+    if has_jvm(spark):
         return str(SparkModelCache.add_local_model(spark, local_model))
     base = os.path.join(os.path.dirname(local_model.rstrip("/")), f"model-{uuid.uuid4().hex}")
     archive = shutil.make_archive(base, "zip", local_model)
@@ -403,8 +197,8 @@ def score_on_spark(
 
     from features.batch import load_lead_model
 
-    target = _Output.of(out)
-    files = _files(spark, data)
+    target = Output.of(out)
+    files = files_of(spark, data)
     frame, csv = _read(spark, data, files)
     local_model, archive = _model_for(spark, uri)
     model = load_lead_model(local_model)
@@ -417,7 +211,7 @@ def score_on_spark(
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
     schema = _output_schema(model, to_arrow_schema(frame.schema), with_reasons, target.parquet, passthrough)
-    counter = spark.sparkContext.accumulator(0) if _has_jvm(spark) else None
+    counter = spark.sparkContext.accumulator(0) if has_jvm(spark) else None
     scorer = _partition_scorer(
         archive,
         with_reasons,
@@ -433,7 +227,7 @@ def score_on_spark(
     parent, _, name = target.path.rpartition("/")
     hidden = f".{name}.partial-{uuid.uuid4().hex[:8]}"
     partial = f"{parent}/{hidden}" if parent else hidden
-    out_files = _files(spark, target.path)
+    out_files = files_of(spark, target.path)
     try:
         try:
             if target.parquet:
@@ -442,7 +236,7 @@ def score_on_spark(
                 writer.options(header=True, escape='"').csv(partial)
         except Exception as error:
             raise SparkJobError(f"the Spark job failed: {_cause(error)}") from error
-        _replace(out_files, partial, target.path)
+        replace_folder(out_files, partial, target.path)
     finally:
         if out_files.exists(partial):
             out_files.delete(partial)
@@ -454,23 +248,7 @@ def score_on_spark(
     return rows
 
 
-def _written(spark: SparkSession, target: _Output) -> int:
+def _written(spark: SparkSession, target: Output) -> int:
     if target.parquet:
         return int(spark.read.parquet(target.path).count())  # from the files' footers
     return int(spark.read.options(header=True).csv(target.path).count())
-
-
-def _replace(files: _Files, partial: str, out: str) -> None:
-    """Move the finished `partial` folder to `out`; an older `out` is set aside first and removed only after."""
-    old = f"{partial}.old"
-    had = files.exists(out)
-    if had:
-        files.rename(out, old)
-    try:
-        files.rename(partial, out)
-    except Exception:
-        if had:
-            files.rename(old, out)
-        raise
-    if had:
-        files.delete(old)
