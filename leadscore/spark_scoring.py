@@ -221,7 +221,7 @@ def score_on_spark(
         counter,
     )
     scored = frame.mapInArrow(scorer, from_arrow_schema(schema))
-    writer = scored.write.mode("errorifexists")
+    writer = scored.write.mode("error")  # a fresh hidden folder; "error" is the spelling Spark Connect knows
     if passthrough:
         writer = writer.partitionBy(*passthrough)
     parent, _, name = target.path.rpartition("/")

@@ -123,7 +123,10 @@ def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     # the workers run this very Python (and its packages), not the PATH's python3
     if master.startswith("local") and SUBMITTED not in os.environ:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    for key, value in {**DEFAULT_CONF, **conf}.items():
+    defaults = dict(DEFAULT_CONF)
+    if master.startswith("sc://"):  # a Connect client sets the server's runtime SQL settings only
+        defaults.pop("spark.ui.showConsoleProgress")
+    for key, value in {**defaults, **conf}.items():
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
