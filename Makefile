@@ -13,7 +13,7 @@ DEMO_KEYS = $(abspath $(DEMO_DIR))/keys.json
 LEADSCORE := $(CURDIR)/$(BIN)/leadscore
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev browser postgres bench-tools demo test lint typecheck unit format clean
+.PHONY: help install dev java browser postgres bench-tools demo test lint typecheck unit format clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -23,17 +23,20 @@ help: ## List the targets
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[spark]"
 	touch $@
 
 $(BIN)/.installed-dev: $(BIN)/.installed
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[spark,dev]"
 	touch $@
 
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo )
 
 browser: ## Install Debian's chromium for the e2e tests (tests/e2e) when missing; no browser is downloaded otherwise
 	@command -v chromium >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+java: ## Install Debian's Java 17 runtime when no java runs: PySpark (--engine spark, the spark extra) starts its JVM with it
+	@java -version >/dev/null 2>&1 || { echo "java: none found; installing Debian's openjdk-17-jre-headless (leadscore score --engine spark needs Java 17+)"; $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
 
 postgres: ## Install Debian's PostgreSQL server when initdb is missing; the tests start their own throwaway server with it
 	@command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
@@ -42,9 +45,9 @@ bench-tools: $(BIN)/.installed-dev ## Install the bench extra (FLAML, for bench/
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
 	@command -v wrk >/dev/null || { $(SUDO)apt-get update -qq && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
-install: $(BIN)/.installed ## Create the virtual environment with the package and its pinned runtime dependencies (what make demo runs)
+install: $(BIN)/.installed java ## Create the virtual environment with the package, its pinned runtime dependencies and the spark extra, and check Java (what make demo runs)
 
-dev: $(BIN)/.installed-dev browser postgres ## install, plus the dev extra (pytest, ruff, mypy, ...), Debian's chromium and PostgreSQL server (what make test needs)
+dev: $(BIN)/.installed-dev java browser postgres ## install, plus the dev extra (pytest, ruff, mypy, ...), Debian's chromium and PostgreSQL server (what make test needs)
 
 demo: install ## Generate leads, train the champion, score a file, fill the lead store, then serve the API (Ctrl-C stops)
 	@mkdir -p $(DEMO_DIR)

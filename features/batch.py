@@ -9,7 +9,6 @@ answer, or none, behind.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -24,8 +23,9 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from features.csv_writer import CsvWriter
-from features.model import Columns, LeadModel
+from features.model import LeadModel
 from features.schema import check_feature_columns
+from features.score_columns import score_chunk
 from features.table_chunks import TableChunks
 from features.tables import DataError
 
@@ -42,41 +42,6 @@ def load_lead_model(uri: str) -> LeadModel:
     return model
 
 
-def score_chunk(
-    model: LeadModel, leads: pa.RecordBatch, with_reasons: bool = True, top: int = 3
-) -> pa.RecordBatch:
-    """One chunk's answers (`LeadModel.score` with one thread): the id column when the leads have one,
-    probability, score, grade, and with reasons the JSON lists of {feature, value, impact, unseen} each way and
-    the schema groups' sub-scores as the API gives them (`fit_probability`, `fit_score`, `fit_impact`, then
-    `engagement_*`)."""
-    raw = Columns(
-        {
-            name: column.to_numpy(zero_copy_only=False)
-            for name, column in zip(leads.schema.names, leads.columns, strict=True)
-        },
-        leads.num_rows,
-    )
-    scored = model.score(raw, reasons=with_reasons, top=top, threads=1)
-    out: dict[str, pa.Array] = {}
-    id_column = model.schema_dict["id"]
-    if id_column in leads.schema.names:
-        ids = leads.column(id_column)
-        out[id_column] = ids.cast(pa.string()) if pa.types.is_large_string(ids.type) else ids
-    out |= {
-        "probability": pa.array(scored.probability),
-        "score": pa.array(scored.score),
-        "grade": pa.array(scored.grade, pa.string()),
-    }
-    if scored.reasons is not None:
-        out["reasons_positive"] = pa.array([json.dumps(r["positive"]) for r in scored.reasons], pa.string())
-        out["reasons_negative"] = pa.array([json.dumps(r["negative"]) for r in scored.reasons], pa.string())
-    for group, sub in scored.groups.items():
-        out[f"{group}_probability"] = pa.array(sub.probability)
-        out[f"{group}_score"] = pa.array(sub.score)
-        out[f"{group}_impact"] = pa.array(sub.impact, pa.float64())
-    return pa.RecordBatch.from_pydict(out)
-
-
 _model: LeadModel | None = None  # the model a worker scores with: its parent's, inherited when the pool forks
 
 
@@ -87,9 +52,9 @@ def _adopt(model: LeadModel, forked: bool) -> None:
         gc.freeze()  # what the worker inherited stays: the collector skips it (a quarter less CPU a chunk, measured)
 
 
-def _score_in_worker(leads: pa.RecordBatch, with_reasons: bool) -> pa.RecordBatch:
+def _score_in_worker(leads: pa.RecordBatch, with_reasons: bool, structs: bool) -> pa.RecordBatch:
     assert _model is not None
-    return score_chunk(_model, leads, with_reasons)
+    return score_chunk(_model, leads, with_reasons, structs=structs)
 
 
 def _pool(model: LeadModel, workers: int) -> Executor:
@@ -143,7 +108,7 @@ def _write_scores(
 
     try:
         for chunk in chunks:
-            in_flight.append(pool.submit(_score_in_worker, chunk, with_reasons))
+            in_flight.append(pool.submit(_score_in_worker, chunk, with_reasons, parquet))
             if len(in_flight) > workers:  # one chunk waiting per worker keeps them busy while this one writes
                 write_next()
         while in_flight:

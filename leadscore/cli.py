@@ -6,6 +6,7 @@ import gc
 import logging
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -39,6 +40,13 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Engine(StrEnum):
+    """Where `leadscore score` runs: processes on this machine's cores, or Spark (leadscore/spark_scoring.py)."""
+
+    local = "local"
+    spark = "spark"
 
 
 def one_line_errors(command: F) -> F:
@@ -86,7 +94,7 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("mlflow", "alembic", "urllib3", "matplotlib"):
+    for noisy in ("mlflow", "alembic", "urllib3", "matplotlib", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -170,8 +178,19 @@ def _unchanged_champion(config: TrainConfig) -> str | None:
 @one_line_errors
 def score(
     model: ModelUriOption,
-    data: Annotated[Path, typer.Option(help="Leads to score (.csv or .parquet).")],
-    out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet).")],
+    data: Annotated[
+        str,
+        typer.Option(
+            help="Leads to score (.csv or .parquet); with --engine spark also a folder of them, or any URI Spark "
+            "reads (hdfs://, s3a://, ...)."
+        ),
+    ],
+    out: Annotated[
+        str,
+        typer.Option(
+            help="Output file (.csv or .parquet); with --engine spark a folder of part files under that name."
+        ),
+    ],
     reasons: Annotated[
         bool,
         typer.Option(
@@ -179,15 +198,45 @@ def score(
         ),
     ] = True,
     strict: StrictOption = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="local: this machine's cores; spark: a Spark cluster, or Spark on this machine."),
+    ] = Engine.local,
+    master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the master URL (default local[*]; spark://host:7077, yarn, k8s://..., or a "
+            "Spark Connect server sc://host:15002)."
+        ),
+    ] = None,
+    conf: Annotated[
+        list[str] | None,
+        typer.Option(help="With --engine spark: a Spark setting key=value; repeat for more."),
+    ] = None,
 ) -> None:
     """Score a file of leads: id, probability, score, grade, reasons and sub-scores per lead."""
     import mlflow
 
-    from features.batch import score_file
     from training.config import tracking_uri
 
     mlflow.set_tracking_uri(tracking_uri())
-    rows, _ = score_file(model, data, out, with_reasons=reasons, strict=strict, warn=warn)
+    if engine is Engine.spark:
+        from leadscore.spark_scoring import SparkJobError, score_on_spark
+        from leadscore.spark_session import DEFAULT_MASTER, parse_conf, spark_session
+
+        settings = parse_conf(conf or [])
+        try:
+            with spark_session(master or DEFAULT_MASTER, settings) as spark:
+                rows = score_on_spark(spark, model, data, out, with_reasons=reasons, strict=strict, warn=warn)
+        except SparkJobError as error:
+            fail(str(error), code=1)
+        typer.echo(f"scored {rows} leads -> {out}")
+        return
+    if master is not None or conf:
+        fail(f"--{'master' if master is not None else 'conf'} is for --engine spark")
+    from features.batch import score_file
+
+    rows, _ = score_file(model, Path(data), Path(out), with_reasons=reasons, strict=strict, warn=warn)
     typer.echo(f"scored {rows} leads -> {out}")
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from small_models import train_small
 
 from features import batch
+from features.score_columns import REASON
 from features.tables import DataError, load_table
 from leadscore.synthetic import SyntheticFiles
 
@@ -47,6 +49,7 @@ def test_chunks_on_workers_write_what_one_pass_gives(
     # byte for byte the CSV one pass of the pyfunc's own scoring writes
     assert (tmp_path / "plain.csv").read_text() == model.score_frame(leads).to_csv(index=False)
 
+    batch.score_file(URI, lead_files.leads, tmp_path / "full.csv", with_reasons=True, progress=False)
     batch.score_file(URI, lead_files.leads, tmp_path / "full.parquet", with_reasons=True, progress=False)
     expected = model.score_frame(leads)
     scored = model.score(leads, reasons=True)
@@ -59,7 +62,27 @@ def test_chunks_on_workers_write_what_one_pass_gives(
         expected[f"{group}_probability"] = sub.probability
         expected[f"{group}_score"] = sub.score
         expected[f"{group}_impact"] = sub.impact
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "full.parquet"), expected)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "full.csv", dtype={"lead_id": str}), expected)
+    # Parquet: the same columns, the reasons as lists of structs, each value as text (numbers as JSON spells them)
+    table = pq.read_table(tmp_path / "full.parquet")
+    assert table.schema.names == list(expected.columns)
+    assert table.schema.field("reasons_positive").type == pa.list_(REASON)
+    for side in ("positive", "negative"):
+        as_text = [
+            [
+                {
+                    **r,
+                    "value": r["value"]
+                    if r["value"] is None or isinstance(r["value"], str)
+                    else json.dumps(r["value"]),
+                }
+                for r in reasons[side]
+            ]
+            for reasons in scored.reasons
+        ]
+        assert table.column(f"reasons_{side}").to_pylist() == as_text
+    rest = [c for c in expected.columns if not c.startswith("reasons_")]
+    pd.testing.assert_frame_equal(table.select(rest).to_pandas(), expected[rest])
 
 
 @pytest.mark.parametrize(
