@@ -42,6 +42,17 @@ def small_model(mlflow_home: Path, tmp_path_factory: pytest.TempPathFactory):  #
     return train_small(tmp_path_factory.mktemp("small-model"), "small-leads", seed=31)
 
 
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should `leadscore serve` ever get past the checks a test expects to refuse it, fail instead of serving."""
+    import uvicorn
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("leadscore serve started a server it should have refused")
+
+    monkeypatch.setattr(uvicorn, "run", refuse)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Servers and apps started by tests keep their local model copies here, never in the home directory."""

@@ -92,17 +92,6 @@ def test_mistakes_are_one_line_and_exit_2(
     assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
 
 
-@pytest.fixture
-def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Should `serve` ever get past its checks, fail instead of serving."""
-    import uvicorn
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("leadscore serve started a server it should have refused")
-
-    monkeypatch.setattr(uvicorn, "run", refuse)
-
-
 @pytest.mark.usefixtures("no_server")
 def test_serve_refuses_the_file_and_the_store_both_named(tmp_path: Path) -> None:
     env = {"LEADSCORE_KEYS": "store", "LEADSCORE_KEYS_FILE": str(tmp_path / "keys.json")}

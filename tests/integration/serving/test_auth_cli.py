@@ -68,17 +68,6 @@ def test_keys_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "keys.json: not valid JSON" in err and err.count("\n") == 1
 
 
-@pytest.fixture
-def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Should the check ever let these through, fail instead of serving on a real interface."""
-    import uvicorn
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("leadscore serve started a server it should have refused")
-
-    monkeypatch.setattr(uvicorn, "run", refuse)
-
-
 @pytest.mark.usefixtures("no_server")
 def test_serve_without_keys_refuses_any_host_but_loopback(tmp_path: Path) -> None:
     for host in ("0.0.0.0", "::", "192.168.1.10"):
