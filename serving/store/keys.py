@@ -28,9 +28,8 @@ from serving.store.tables import ID_LENGTH, KEY_ID_LENGTH, StoredKey
 
 log = logging.getLogger(__name__)
 
-MISS_READ_GAP = (
-    1.0  # seconds: an unknown key reads the table again at most this often (guessing costs one read)
-)
+# seconds: an unknown key reads the table again at most this often (guessing keys costs one read a second)
+MISS_READ_GAP = 1.0
 CREATE_TRIES = 3  # a random id or hash that is already taken is drawn again
 
 
