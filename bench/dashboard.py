@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from monitor import stored, throwaway_database, train_model  # noqa: E402
+from monitor import stored, tear_down, throwaway_database, train_model  # noqa: E402
 from monitor_store import END  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
@@ -212,15 +211,7 @@ def main() -> None:
         store.close()
         report(results, plans)
     finally:
-        if args.keep:
-            print(
-                f"kept: --database {url} --work {work}" if server or args.database else f"kept: --work {work}"
-            )
-        else:
-            if server is not None:
-                server.remove()
-            if not args.work:
-                shutil.rmtree(work, ignore_errors=True)
+        tear_down(args, url, work, server)
 
 
 if __name__ == "__main__":

@@ -253,6 +253,17 @@ def report(results: dict[int, dict[str, dict[str, Any]]], finals: dict[int, int]
     print(f"load average (1 min) at the end of the runs: {min(loads):.1f} to {max(loads):.1f}")
 
 
+def tear_down(args: argparse.Namespace, url: str, work: Path, server: Any) -> None:
+    """After a run: say what --keep kept, else remove the throwaway PostgreSQL and the work folder (unless --work)."""
+    if args.keep:
+        print(f"kept: --database {url} --work {work}" if server or args.database else f"kept: --work {work}")
+        return
+    if server is not None:
+        server.remove()
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -296,10 +307,9 @@ def main() -> None:
     os.chdir(work)  # MLflow's artifacts land beside its database
     if not args.model:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / 'mlflow.db'}"
-    server = None
+    server, url = None, args.database
     try:
         model = args.model or train_model(work, args.train_rows)
-        url = args.database
         if not url:
             url, server = throwaway_database(work)
         stored(url, args, model, sizes[-1])
@@ -314,15 +324,7 @@ def main() -> None:
                     results[size][kind] = got if best is None or got["seconds"] < best["seconds"] else best
         report(results, {size: final for size, _, _, final in spans})
     finally:
-        if args.keep:
-            print(
-                f"kept: --database {url} --work {work}" if server or args.database else f"kept: --work {work}"
-            )
-        else:
-            if server is not None:
-                server.remove()
-            if not args.work:
-                shutil.rmtree(work, ignore_errors=True)
+        tear_down(args, url, work, server)
 
 
 if __name__ == "__main__":

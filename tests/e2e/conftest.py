@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_server import DISPLAY_FIELDS, LEADS, OWNERS, Server, contact, launch, stop, wait_ready
+from e2e_server import DISPLAY_FIELDS, LEADS, OWNERS, Server, contact, launch, seed, stop, wait_ready
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from serving.keys import FileKeyStore, Role
+from serving.store import LeadStore
 
 CHROMIUM = Path(os.environ.get("LEADSCORE_TEST_CHROMIUM", "/usr/bin/chromium"))
 MODEL = "e2e-leads"
@@ -154,3 +155,11 @@ def page(browser: Browser) -> Iterator[Page]:
     yield tab
     context.close()
     assert not errors, f"the page raised: {errors}"
+
+
+@pytest.fixture
+def late_lead(
+    open_server: Server, e2e_leads: list[dict[str, Any]], empty_store: Callable[[LeadStore], None]
+) -> str:
+    """The open server's store holds exactly the seeded leads; returns the id of the one that is overdue."""
+    return seed(open_server, e2e_leads, empty_store)

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Locator, Page
 from sqlalchemy import update
 
 from serving.store import LeadStore
@@ -157,3 +158,13 @@ def seed(server: Server, leads: list[dict[str, Any]], empty: Callable[[LeadStore
     finally:
         store.close()
     return str(late)
+
+
+def rows(page: Page) -> Locator:
+    """The queue page's lead rows."""
+    return page.locator("#queue tbody tr")
+
+
+def row(page: Page, lead_id: str) -> Locator:
+    """The queue page's row of one lead."""
+    return page.locator(f'#queue tbody tr[data-lead-id="{lead_id}"]')

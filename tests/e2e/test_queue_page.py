@@ -10,28 +10,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-import pytest
-from e2e_server import LEADS, Server, seed
-from playwright.sync_api import Locator, Page, expect
+from e2e_server import LEADS, Server, row, rows, seed
+from playwright.sync_api import Page, expect
 
 from serving.settings import Settings
 from serving.store import LeadStore, outcome_events
-
-
-@pytest.fixture
-def late_lead(
-    open_server: Server, e2e_leads: list[dict[str, Any]], empty_store: Callable[[LeadStore], None]
-) -> str:
-    """The open server's store holds exactly the seeded leads; returns the id of the one that is overdue."""
-    return seed(open_server, e2e_leads, empty_store)
-
-
-def rows(page: Page) -> Locator:
-    return page.locator("#queue tbody tr")
-
-
-def row(page: Page, lead_id: str) -> Locator:
-    return page.locator(f'#queue tbody tr[data-lead-id="{lead_id}"]')
 
 
 def open_queue(page: Page, server: Server, query: str = "") -> None:

@@ -5,34 +5,18 @@ of every lead at a glance; screenshots at a laptop's and a phone's width in /tmp
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_server import HOSTILE, LEADS, Server, seed
-from playwright.sync_api import Locator, Page, expect
+from e2e_server import HOSTILE, LEADS, Server, row, rows
+from playwright.sync_api import Page, expect
 from sqlalchemy import update
 
 from serving.store import LeadStore
 from serving.store.tables import Lead
 
 SHOTS = Path("/tmp/leadscore-queue-shots")
-
-
-@pytest.fixture
-def late_lead(
-    open_server: Server, e2e_leads: list[dict[str, Any]], empty_store: Callable[[LeadStore], None]
-) -> str:
-    return seed(open_server, e2e_leads, empty_store)
-
-
-def rows(page: Page) -> Locator:
-    return page.locator("#queue tbody tr")
-
-
-def row(page: Page, lead_id: str) -> Locator:
-    return page.locator(f'#queue tbody tr[data-lead-id="{lead_id}"]')
 
 
 def open_queue(page: Page, server: Server) -> None:
