@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from serving.auth import requires
 from serving.deps import SettingsDep
+from serving.page_file import page_html
 
 router = APIRouter(tags=["sales"])
 
@@ -65,19 +66,19 @@ def _asset(name: str) -> bytes:
 @router.get("/queue", response_class=HTMLResponse, include_in_schema=False)
 def queue_page() -> HTMLResponse:
     """The queue page for sales reps: leads by score, reasons, deadline countdown, accept or reject."""
-    return HTMLResponse(_asset(PAGES["queue"]), headers=HEADERS)
+    return HTMLResponse(page_html(PAGES["queue"]), headers=HEADERS)
 
 
 @router.get("/monitor", response_class=HTMLResponse, include_in_schema=False)
 def monitor_page() -> HTMLResponse:
     """The score monitor for the data scientist: drift against the training leads, live accuracy from outcomes."""
-    return HTMLResponse(_asset(PAGES["monitor"]), headers=HEADERS)
+    return HTMLResponse(page_html(PAGES["monitor"]), headers=HEADERS)
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def dashboard_page() -> HTMLResponse:
     """The alignment dashboard for marketing and sales leaders: quality per source, trend, service level, funnel."""
-    return HTMLResponse(_asset(PAGES["dashboard"]), headers=HEADERS)
+    return HTMLResponse(page_html(PAGES["dashboard"]), headers=HEADERS)
 
 
 @router.get("/assets/{name}", include_in_schema=False)

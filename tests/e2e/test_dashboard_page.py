@@ -87,7 +87,7 @@ def marketing(guarded_server: Server, keys: tuple[Path, dict[str, str]], e2e_dat
 def open_dashboard(page: Page, server: Server, key: str, path: str = "/dashboard") -> None:
     page.goto(server.url(path))
     expect(page.locator("#key-panel")).to_be_visible()
-    page.fill("#api-key", key)
+    page.get_by_label("Marketing API key").fill(key)
     page.click("#key-form button[type=submit]")
     expect(page.locator("#summary")).to_be_visible(timeout=60_000)
 

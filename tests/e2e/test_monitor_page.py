@@ -82,7 +82,7 @@ def filled(guarded_server: Server, e2e_data: Any) -> dict[str, Any]:
 def open_monitor(page: Page, server: Server, key: str) -> None:
     page.goto(server.url("/monitor"))
     expect(page.locator("#key-panel")).to_be_visible()
-    page.fill("#api-key", key)
+    page.get_by_label("Admin API key").fill(key)
     page.click("#key-form button[type=submit]")
     expect(page.locator("#summary")).to_be_visible(timeout=60_000)
 
