@@ -49,6 +49,19 @@ def ensure_model(work: Path, rows: int) -> dict[str, str]:
     return env
 
 
+def add_run_options(parser: argparse.ArgumentParser, rounds: int) -> None:
+    """--rounds, --train-rows and --work, as bench/batch.py and bench/spark.py take them."""
+    parser.add_argument(
+        "--rounds", type=int, default=rounds, help="interleaved rounds; each side keeps its best"
+    )
+    parser.add_argument("--train-rows", type=int, default=20_000, help="synthetic leads to train on")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="folder for the MLflow database and the lead files, kept (default: a temporary one)",
+    )
+
+
 def write_leads(path: Path, rows: int, seed: int) -> Path:
     """`rows` generated leads as a CSV export, a million at a time, ids unique across the pieces (kept if written)."""
     from leadscore.synthetic import generate_leads
@@ -125,13 +138,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="leads for the timing")
     parser.add_argument("--reasons-rows", type=int, default=100_000, help="leads for the cost of reasons")
     parser.add_argument("--memory-rows", type=int, default=10_000_000, help="leads for peak memory (0 skips)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each side keeps its best")
-    parser.add_argument("--train-rows", type=int, default=20_000, help="synthetic leads to train on")
-    parser.add_argument(
-        "--work",
-        type=Path,
-        help="folder for the MLflow database and the lead files, kept (default: a temporary one)",
-    )
+    add_run_options(parser, rounds=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="leadscore-batch-") as tmp:
         work = args.work or Path(tmp)

@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from batch import BIN, MODEL, ensure_model, write_leads
+from batch import BIN, MODEL, add_run_options, ensure_model, write_leads
 
 
 def process_tree(pid: int) -> list[int]:
@@ -138,19 +138,13 @@ def main() -> None:
     parser.add_argument(
         "--parity-rows", type=int, default=100_000, help="leads for the parity check (0 skips)"
     )
-    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; each side keeps its best")
     parser.add_argument(
         "--input",
         choices=["csv", "parquet"],
         default="csv",
         help="the leads' file format, the same for both sides",
     )
-    parser.add_argument("--train-rows", type=int, default=20_000, help="synthetic leads to train on")
-    parser.add_argument(
-        "--work",
-        type=Path,
-        help="folder for the MLflow database and the lead files, kept (default: temporary)",
-    )
+    add_run_options(parser, rounds=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="leadscore-spark-") as tmp:
         work = args.work or Path(tmp)
