@@ -12,20 +12,11 @@ import httpx
 import pytest
 from e2e_server import LEADS, Server, seed
 from playwright.sync_api import Page, expect
+from sample_leads import ENGAGED
 
 from serving.store import LeadStore
 
 SHOTS = Path("/tmp/leadscore-queue-shots")
-ENGAGED = {
-    "page_views": 60,
-    "pricing_page_views": 12,
-    "email_opens": 20,
-    "email_clicks": 8,
-    "content_downloads": 5,
-    "attended_webinar": True,
-    "requested_demo": True,
-    "days_since_last_activity": 0,
-}
 
 
 @pytest.fixture

@@ -6,20 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sample_leads import ENGAGED
 
 from serving.lead_responses import LeadDetailOut
 from serving.store.lead_detail import trend
-
-ENGAGED = {
-    "page_views": 60,
-    "pricing_page_views": 12,
-    "email_opens": 20,
-    "email_clicks": 8,
-    "content_downloads": 5,
-    "attended_webinar": True,
-    "requested_demo": True,
-    "days_since_last_activity": 0,
-}
 
 
 def test_a_re_sent_lead_shows_both_scorings_and_what_moved(
