@@ -40,6 +40,7 @@ from features.schema import LeadSchema, load_schema
 from features.tables import load_table
 from training.config import TrainConfig
 from training.data import validate_leads
+from training.drift import check_drift, time_axis
 from training.evaluate import expected_calibration_error, lift_at
 from training.fit import build_preprocessor
 from training.pipeline import train_model
@@ -192,10 +193,11 @@ def leadscore_default(
     """
     defaults = TrainConfig.model_fields
     budget = defaults["budget_seconds"].default if budget_seconds is None else budget_seconds
+    drift = check_drift(frame, y, timestamps, schema, seed=seed)
     model = train_model(
         frame,
         y,
-        timestamps,
+        time_axis(timestamps, drift, len(y)),
         schema,
         holdout_fraction=defaults["holdout_fraction"].default,
         folds=defaults["folds"].default,
