@@ -20,7 +20,7 @@ import pandas as pd
 from features.model import LeadModel
 from features.profile import build_profile
 from features.schema import LeadSchema
-from training.fit import DEFAULT_MAX_TRIALS, FitResult, fit_model
+from training.fit import DEFAULT_MAX_TRIALS, FitResult, fit_model, refit
 from training.split import holdout_split, is_row_order
 
 log = logging.getLogger(__name__)
@@ -87,28 +87,26 @@ def train_model(
         len(y),
     )
     holdout_scores = fit.model.score_frame(holdout_frame)
+    holdout_raw = fit.model.scorer.raw(fit.model.matrix(holdout_frame))
     del train_frame, holdout_frame  # copies of `frame`'s rows: the refit reads `frame` itself
-    # the registered model: the same recipe (recency, search, selection, calibration) run again on every lead
-    final = fit_model(
+    # the calibration set: leads scored by models that never saw them, in time order where there is time
+    calibration_rows = np.concatenate([train_rows[fit.oof_rows], holdout_rows])
+    calibration_raw = np.concatenate([fit.oof_raw, holdout_raw])
+    model, calibration_probability = refit(
+        fit,
         frame,
         y,
         timestamps,
-        schema,
-        folds=folds,
-        seed=seed,
-        budget_seconds=budget_seconds,
-        max_trials=max_trials,
-        cold_start=cold_start,
+        calibration_raw,
+        y[calibration_rows],
+        _rows(timestamps, calibration_rows),
         info={
-            **(info or {}),
             "trained_rows": len(y),
             "holdout_rows": len(holdout_rows),
+            "calibration_rows": len(calibration_rows),
             "split": split,
         },
-        progress=progress,
     )
-    model, calibration_probability = final.model, final.oof_probability
-    model.info["calibration_rows"] = len(final.oof_rows)
     log.log(level, "profiling the %d leads the registered model was fitted on", len(y))
     model.profile = build_profile(model, frame, y, None if is_row_order(timestamps) else timestamps)
     return Trained(fit, model, split, train_rows, holdout_rows, holdout_scores, calibration_probability)
