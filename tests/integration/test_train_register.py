@@ -13,9 +13,8 @@ from sklearn.metrics import roc_auc_score
 
 from features.batch import score_file
 from features.clean import as_signature_types
-from features.schema import dump_schema, load_schema
+from features.schema import load_schema
 from features.tables import load_table
-from leadscore.synthetic import generate_leads, synthetic_schema
 from training.config import TrainConfig
 from training.train import TrainOutcome, train
 
@@ -158,37 +157,3 @@ def test_thin_data_trains_the_cold_start_model_with_a_warning(
     assert model.family == "naive_bayes" and model.info["cold_start"] is True
     assert MlflowClient().get_run(outcome.run_id).data.tags["cold_start"] == warnings[0]
     assert outcome.registered.promoted  # the first model of its name
-
-
-@pytest.mark.parametrize("order", ["file", "shuffled"])
-def test_a_file_ordered_by_time_without_a_timestamp_is_trained_in_row_order(
-    mlflow_home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, order: str
-) -> None:
-    """Drifting leads oldest first, the creation time dropped: the last rows are held out as the newest leads and
-    the one warning line says so; the same leads shuffled keep the stratified holdout and say nothing."""
-    table, _ = generate_leads(3000, seed=4, drift="strong")
-    if order == "shuffled":
-        table = table.sample(frac=1.0, random_state=0)
-    data, schema = tmp_path / "leads.csv", tmp_path / "schema.yaml"
-    table.drop(columns="created_at").to_csv(data, index=False)
-    schema.write_text(
-        dump_schema(synthetic_schema()).replace("timestamp: created_at\n", ""), encoding="utf-8"
-    )
-    with caplog.at_level("WARNING"):
-        outcome = train(
-            TrainConfig(data=data, schema_path=schema, model_name=f"rows-{order}", progress=False, **FIXED)
-        )
-    said = [r.getMessage() for r in caplog.records if "treating row order as time" in r.getMessage()]
-    run = MlflowClient().get_run(outcome.run_id)
-    info = mlflow.pyfunc.load_model(outcome.registered.uri).unwrap_python_model().info
-    if order == "shuffled":
-        assert said == [] and outcome.split == "stratified" and run.data.params["time_axis"] == "none"
-        return
-    assert len(said) == 1 and said[0] in run.data.tags["drift_warnings"]
-    assert outcome.split == "time" and run.data.params["time_axis"] == "row order"
-    holdout = int(run.data.params["holdout_rows"])
-    assert info["holdout_window"] == f"labelled leads {3000 - holdout + 1:,} to 3,000 in file order"
-    assert info["selection_reason"].endswith("(no timestamp, but the file looks ordered by time)")
-    assert run.data.params["recency_half_life_days"] == "none" or run.data.params[
-        "recency_half_life_days"
-    ].endswith(" leads")
