@@ -40,7 +40,6 @@ from features.schema import LeadSchema, load_schema
 from features.tables import load_table
 from training.config import TrainConfig
 from training.data import validate_leads
-from training.drift import check_drift, time_axis
 from training.evaluate import expected_calibration_error, lift_at
 from training.fit import build_preprocessor
 from training.pipeline import train_model
@@ -193,11 +192,10 @@ def leadscore_default(
     """
     defaults = TrainConfig.model_fields
     budget = defaults["budget_seconds"].default if budget_seconds is None else budget_seconds
-    drift = check_drift(frame, y, timestamps, schema, seed=seed)
     model = train_model(
         frame,
         y,
-        time_axis(timestamps, drift, len(y)),
+        timestamps,
         schema,
         holdout_fraction=defaults["holdout_fraction"].default,
         folds=defaults["folds"].default,

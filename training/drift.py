@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 from features.clean import LeadCleaner
 from features.population_drift import floor_for, psi_terms
 from features.schema import LeadSchema
-from training.split import row_order_times, time_order
+from training.split import time_order
 
 PSI_WATCH, PSI_ALERT = 0.1, 0.25  # the conventional bands: below 0.1 stable, 0.1-0.25 watch, above 0.25 alert
 # PSI of two random samples is about chi2(bins - 1) * (1/n1 + 1/n2); a feature is flagged only when its PSI is in a
@@ -277,16 +277,8 @@ def check_drift(
             moved = ", ".join(features.loc[features["flagged"], "feature"].head(3)) or "no single feature"
             warnings.append(
                 f"the file has no timestamp but looks ordered by time (the last {share} of rows differ from the "
-                f"first {share}: domain AUC {auc:.2f}; {rates}; {moved} moved most): treating row order as time, the "
-                "last rows as the newest leads; add the lead's creation time as `timestamp:` in the schema to say so"
+                f"first {share}: domain AUC {auc:.2f}; {rates}; {moved} moved most); add the lead's creation time "
+                "as `timestamp:` in the schema so training validates on the newest leads"
             )
     return replace(report, features=features, rate_shift=shift, domain_auc=auc, looks_time_ordered=ordered,
                    warnings=warnings)  # fmt: skip
-
-
-def time_axis(timestamps: pd.Series | None, report: DriftReport, rows: int) -> pd.Series | None:
-    """What orders the leads in time for training: their timestamps, else row positions when the file looks ordered
-    by time (`row_order_times`), else None (no time: stratified holdout and folds, no recency weighting)."""
-    if report.looks_time_ordered and (timestamps is None or timestamps.isna().all()):
-        return row_order_times(rows)
-    return timestamps

@@ -31,10 +31,10 @@ from training.candidates import (
 )
 from training.crossval import kinds_of, prepare_folds
 from training.evaluate import expected_calibration_error
-from training.recency import Recency, choose_recency, half_life_text, recency_weights
+from training.recency import Recency, choose_recency, recency_weights
 from training.search import Candidate, search
 from training.select import COLD_START_FAMILY, Selection, cold_start_reason, select
-from training.split import cv_folds, is_row_order
+from training.split import cv_folds
 
 log = logging.getLogger(__name__)
 # OpenMP threads spin while waiting: on a busy 2-core machine two threads were 2-5x slower than one even on 200k
@@ -186,8 +186,6 @@ def fit_model(
         if candidate.family == "lightgbm":
             candidate.params["num_boost_round"] = max(1, int(np.median(candidate.cv.rounds) * REFIT_ROUNDS))
     selection = select(candidates, y, prepared)
-    if in_time and is_row_order(timestamps):
-        selection.reason += "; time folds in file order (no timestamp, but the file looks ordered by time)"
     log.log(level, "chose %s: %s", selection.name, selection.reason)
 
     preprocessor = build_preprocessor(schema, len(frame))
@@ -217,7 +215,7 @@ def fit_model(
     params = {
         "family": selection.name,
         "cv_folds": len(splits),
-        "half_life_days": half_life_text(recency.half_life_days, timestamps),
+        "half_life_days": "none" if recency.half_life_days is None else f"{recency.half_life_days:.1f}",
         **{f"{f}_{k}": v for f in selection.families for k, v in candidates[f].params.items()},
         **{f"{f}_trials": c.trials for f, c in candidates.items()},
     }

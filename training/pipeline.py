@@ -21,7 +21,7 @@ from features.model import LeadModel
 from features.profile import build_profile
 from features.schema import LeadSchema
 from training.fit import DEFAULT_MAX_TRIALS, FitResult, fit_model, refit
-from training.split import holdout_split, is_row_order
+from training.split import holdout_split
 
 log = logging.getLogger(__name__)
 
@@ -108,5 +108,5 @@ def train_model(
         },
     )
     log.log(level, "profiling the %d leads the registered model was fitted on", len(y))
-    model.profile = build_profile(model, frame, y, None if is_row_order(timestamps) else timestamps)
+    model.profile = build_profile(model, frame, y, timestamps)
     return Trained(fit, model, split, train_rows, holdout_rows, holdout_scores, calibration_probability)

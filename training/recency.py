@@ -17,7 +17,6 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from training.crossval import CLEAR_GAIN, NOISE_Z, Fold, fit_fold
-from training.split import is_row_order
 
 HALF_LIVES = (1 / 2, 1 / 4, 1 / 8, 1 / 16)  # fractions of the training span, tried against no weighting
 CALIBRATION_HALF_LIFE = 1 / 4
@@ -37,18 +36,6 @@ def ages_in_days(timestamps: pd.Series) -> np.ndarray:
 
 def span_days(timestamps: pd.Series) -> float:
     return float(ages_in_days(timestamps).max())
-
-
-def length(days: float, timestamps: pd.Series | None) -> str:
-    """'12 days', or '1,234 leads' when the times are row positions (one second apart: `row_order_times`)."""
-    return f"{days * 86_400:,.0f} leads" if is_row_order(timestamps) else f"{days:.0f} days"
-
-
-def half_life_text(days: float | None, timestamps: pd.Series | None) -> str:
-    """A half-life for logged parameters: days to one decimal, leads when the times are row positions, or none."""
-    if days is None:
-        return "none"
-    return length(days, timestamps) if is_row_order(timestamps) else f"{days:.1f}"
 
 
 def recency_weights(timestamps: pd.Series | None, half_life_days: float | None) -> np.ndarray | None:
@@ -120,9 +107,9 @@ def choose_recency(
     }
     table = {
         "none": float(roc_auc_score(y_valid, base)),
-        **{length(days, timestamps): float(roc_auc_score(y_valid, raw)) for days, raw in raws.items()},
+        **{f"{days:.0f} days": float(roc_auc_score(y_valid, raw)) for days, raw in raws.items()},
     }
-    best = max(raws, key=lambda d: table[length(d, timestamps)])
+    best = max(raws, key=lambda d: table[f"{d:.0f} days"])
     g, se = paired_gain(y_valid, raws[best], base, seed)
     where = f"the newest fold ({len(y_valid)} leads)"
     if g <= max(CLEAR_GAIN, NOISE_Z * se):
@@ -130,11 +117,11 @@ def choose_recency(
             None,
             table,
             f"every lead counts the same: no half-life beat it on {where} by more than the noise "
-            f"(best {length(best, timestamps)}: {g:+.4f} ± {se:.4f} ROC AUC)",
+            f"(best {best:.0f} days: {g:+.4f} ± {se:.4f} ROC AUC)",
         )
     return Recency(
         best,
         table,
-        f"recent leads count more (half-life {length(best, timestamps)} of a {length(span, timestamps)} span): "
+        f"recent leads count more (half-life {best:.0f} days of a {span:.0f}-day span): "
         f"{g:+.4f} ± {se:.4f} ROC AUC on {where} against no weighting",
     )

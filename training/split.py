@@ -9,20 +9,6 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 log = logging.getLogger(__name__)
-# The name of the times made from row positions, one second apart, for a file without timestamps that looks ordered
-# by time (training.drift): every step a timestamp drives (holdout, folds, recency, calibration) then follows row
-# order, while nothing shows them as dates.
-ROW_ORDER = "row order"
-
-
-def row_order_times(n: int) -> pd.Series:
-    """Row positions as times, oldest first: the time axis of a file ordered by time without a timestamp."""
-    return pd.Series(pd.Timestamp(0) + pd.to_timedelta(np.arange(n), unit="s"), name=ROW_ORDER)
-
-
-def is_row_order(timestamps: pd.Series | None) -> bool:
-    """Whether these times are row positions (`row_order_times`), not the leads' own."""
-    return timestamps is not None and timestamps.name == ROW_ORDER
 
 
 def time_order(timestamps: pd.Series | None, n: int) -> np.ndarray:

@@ -18,17 +18,15 @@ from features.tables import file_digest, load_table
 from training import plots
 from training.config import TrainConfig, tracking_uri
 from training.data import note_warning, usable_schema, validate_leads
-from training.drift import PSI_ALERT, PSI_WATCH, DriftReport, check_drift, time_axis
+from training.drift import PSI_ALERT, PSI_WATCH, DriftReport, check_drift
 from training.evaluate import Evaluation, evaluate
 from training.fingerprint import fingerprint, tag_version
 from training.gate import Challenger, holdout_digest, log_fitted_leads, promote
 from training.leakage import check_leakage, single_feature_auc
 from training.pipeline import Trained, train_model
-from training.recency import half_life_text
 from training.register import Registered, input_example, log_and_register
 from training.report import log_report
 from training.select import cold_start_reason
-from training.split import is_row_order
 
 log = logging.getLogger(__name__)
 NEWEST_FOR_CALIBRATION = 500  # a time holdout this big also gets a calibration plot of its newest quarter
@@ -103,13 +101,9 @@ def _newest_quarter(timestamps: pd.Series | None, split: str) -> np.ndarray | No
 
 
 def _window(timestamps: pd.Series | None) -> str | None:
-    """First and last lead date of some leads (their positions when time is row order), for saying which rows a
-    number comes from."""
+    """First and last lead date of some leads, for saying which rows a number comes from."""
     if timestamps is None or timestamps.isna().all():
         return None
-    if is_row_order(timestamps):
-        first, last = (round(t.timestamp()) + 1 for t in (timestamps.min(), timestamps.max()))
-        return f"labelled leads {first:,} to {last:,} in file order"
     return f"{timestamps.min():%Y-%m-%d} to {timestamps.max():%Y-%m-%d}"
 
 
@@ -142,7 +136,6 @@ def train(config: TrainConfig) -> TrainOutcome:
         note_warning(data_warnings, line)
     for line in drift.notes:
         log.info("drift check: %s", line)
-    times = time_axis(leads.timestamps, drift, len(leads.y))  # decided once: what "newest" means from here on
     power = single_feature_auc(leads.frame, leads.y, schema, config.seed)
     warnings = check_leakage(power, config.allow_leaky)
 
@@ -169,7 +162,7 @@ def train(config: TrainConfig) -> TrainOutcome:
         trained = train_model(
             leads.frame,
             leads.y,
-            times,
+            leads.timestamps,
             schema,
             holdout_fraction=config.holdout_fraction,
             folds=config.folds,
@@ -183,7 +176,11 @@ def train(config: TrainConfig) -> TrainOutcome:
         fit, model = trained.fit, trained.model
         holdout = leads.frame.iloc[trained.holdout_rows].reset_index(drop=True)
         y_holdout = leads.y[trained.holdout_rows]
-        holdout_ts = None if times is None else times.iloc[trained.holdout_rows].reset_index(drop=True)
+        holdout_ts = (
+            None
+            if leads.timestamps is None
+            else leads.timestamps.iloc[trained.holdout_rows].reset_index(drop=True)
+        )
         evaluation = evaluate(
             y_holdout, trained.holdout_probability, trained.holdout_scores["grade"].to_numpy()
         )
@@ -193,7 +190,7 @@ def train(config: TrainConfig) -> TrainOutcome:
                 "holdout_metrics": evaluation.metrics,
                 "holdout_digest": digest,
                 "holdout_window": _window(holdout_ts),
-                "trained_window": _window(times),
+                "trained_window": _window(leads.timestamps),
                 "drift_warnings": drift.warnings,
             }
         )
@@ -207,10 +204,9 @@ def train(config: TrainConfig) -> TrainOutcome:
                 "holdout_rows": len(trained.holdout_rows),
                 "registered_rows": len(leads.y),
                 "split": trained.split,
-                "time_axis": "row order" if is_row_order(times) else "none" if times is None else "timestamp",
                 "features": len(schema.features),
                 "data_encoding": encoding,
-                "recency_half_life_days": half_life_text(model.info["recency"]["half_life_days"], times),
+                "recency_half_life_days": _days(model.info["recency"]["half_life_days"]),
                 **{f"model_{k}": v for k, v in fit.params.items()},
             }
         )
@@ -247,3 +243,7 @@ def train(config: TrainConfig) -> TrainOutcome:
     return TrainOutcome(
         run_id=run.info.run_id, registered=registered, evaluation=evaluation, split=trained.split
     )
+
+
+def _days(half_life: float | None) -> str:
+    return "none" if half_life is None else f"{half_life:.1f}"

@@ -13,8 +13,7 @@ from features.tables import load_table
 from leadscore.synthetic import generate_leads, synthetic_schema
 from training import drift
 from training.data import LabeledLeads, validate_leads
-from training.drift import check_drift, time_axis
-from training.split import is_row_order, time_order
+from training.drift import check_drift
 
 REPO = Path(__file__).resolve().parents[3]
 SHOPPERS = REPO.parent / "shared" / "data" / "online_shoppers_intention" / "online_shoppers_intention.csv"
@@ -97,28 +96,15 @@ def test_windows_larger_than_the_sample_are_subsampled(
     assert report.rate_shift and report.features["flagged"].any()
 
 
-def test_time_ordered_rows_without_timestamps_become_the_time_axis(
-    synthetic: tuple[LabeledLeads, LeadSchema],
-) -> None:
+def test_time_ordered_rows_without_timestamps_ask_for_one(synthetic: tuple[LabeledLeads, LeadSchema]) -> None:
     leads, schema = synthetic
     report = check_drift(leads.frame, leads.y, None, schema)
     assert report.mode == "row order" and report.looks_time_ordered is True
     [warning] = report.warnings
     assert warning.startswith("the file has no timestamp but looks ordered by time")
     assert warning.endswith(
-        "treating row order as time, the last rows as the newest leads; add the lead's creation time as "
-        "`timestamp:` in the schema to say so"
+        "add the lead's creation time as `timestamp:` in the schema so training validates on the newest leads"
     )
-    times = time_axis(None, report, len(leads.y))
-    assert is_row_order(times) and times is not None and len(times) == len(leads.y)
-    assert times.is_monotonic_increasing and times.is_unique
-    np.testing.assert_array_equal(time_order(times, len(times)), np.arange(len(times)))
-
-
-def test_timestamps_stay_the_time_axis(synthetic: tuple[LabeledLeads, LeadSchema]) -> None:
-    leads, schema = synthetic
-    report = check_drift(leads.frame, leads.y, leads.timestamps, schema)
-    assert time_axis(leads.timestamps, report, len(leads.y)) is leads.timestamps
 
 
 def test_stationary_leads_flag_nothing(synthetic: tuple[LabeledLeads, LeadSchema]) -> None:
@@ -149,8 +135,6 @@ def test_month_ordered_sessions_look_time_ordered(
     )  # Nov converts far more than spring
     [warning] = report.warnings
     assert "looks ordered by time" in warning and "`timestamp:`" in warning and "TrafficType" in warning
-    assert "treating row order as time" in warning
-    assert is_row_order(time_axis(None, report, len(leads.y)))
     assert_one_line_each(report)
 
 
@@ -160,7 +144,6 @@ def test_shuffled_sessions_show_no_drift(shoppers: tuple[pd.DataFrame, LeadSchem
     shuffled = reordered(leads, np.random.default_rng(0).permutation(len(leads.y)))
     report = check_drift(shuffled.frame, shuffled.y, None, schema)
     assert report.looks_time_ordered is False and report.warnings == []
-    assert time_axis(None, report, len(shuffled.y)) is None  # a file in random order has no time to follow
     assert not report.features["flagged"].any() and not report.rate_shift
     assert report.domain_auc is not None and abs(report.domain_auc - 0.5) < 0.05
 
@@ -174,7 +157,6 @@ def test_rows_sorted_by_the_label_are_not_called_time_ordered(
     report = check_drift(by_label.frame, by_label.y, None, schema)
     assert report.domain_auc is not None and report.domain_auc > 0.8  # the windows differ, but not by time
     assert report.looks_time_ordered is False and report.warnings == []
-    assert time_axis(None, report, len(by_label.y)) is None
     assert any("sorted by the label" in note for note in report.notes)
 
 

@@ -12,7 +12,7 @@ from training.crossval import kinds_of, prepare_folds
 from training.fit import build_preprocessor
 from training.pipeline import Trained, train_model
 from training.recency import choose_recency
-from training.split import cv_folds, row_order_times
+from training.split import cv_folds
 
 NEW_SOURCE = "partner webinar"  # a lead source that only the newest leads (the holdout) come from
 
@@ -101,28 +101,6 @@ def test_without_a_timestamp_every_lead_counts_the_same() -> None:
     _, y, _ = _leads(2000, seed=1)
     recency = choose_recency([], y, [], None, LOGISTIC_DEFAULTS, 0, 1)
     assert recency.half_life_days is None and "no timestamp" in recency.reason
-
-
-def test_row_order_as_time_holds_out_the_last_rows_and_shows_no_dates() -> None:
-    """A file ordered by time without a timestamp (training.drift.time_axis): its last rows are the newest leads."""
-    frame, y, stamps = _leads(3000, seed=3, drift="strong")
-    order = np.argsort(stamps.to_numpy(), kind="stable")
-    frame, y = frame.iloc[order].reset_index(drop=True), y[order]
-    trained = train_model(
-        frame, y, row_order_times(len(y)), synthetic_schema(), folds=2, max_trials=1, progress=False
-    )
-    assert trained.split == "time"
-    np.testing.assert_array_equal(trained.holdout_rows, np.arange(len(y) - len(trained.holdout_rows), len(y)))
-    info = trained.model.info
-    assert info["selection_reason"].endswith(
-        "time folds in file order (no timestamp, but the file looks ordered by time)"
-    )
-    assert all(k == "none" or k.endswith(" leads") for k in info["recency"]["cv_roc_auc"]), info["recency"]
-    assert " days" not in info["recency_reason"]
-    profile = trained.model.profile
-    assert (
-        profile is not None and profile.first is None and profile.last is None
-    )  # row positions are not dates
 
 
 @pytest.mark.slow
