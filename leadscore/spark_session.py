@@ -13,6 +13,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from importlib.resources import files
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -29,6 +30,9 @@ DEFAULT_CONF = {
     "spark.ui.showConsoleProgress": "true",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",
 }
+# a JVM the command starts logs fatal errors only, from its first line (before setLogLevel can act); a --conf with
+# its own driver Java options replaces this
+JAVA_OPTIONS, QUIET_LOG = "spark.driver.extraJavaOptions", "spark-log4j2.properties"
 MASTER_PORTS = {"spark": 7077, "sc": 15002}  # the standalone master's and Spark Connect's default ports
 CONNECT_SECONDS = 5.0
 # PySpark 4.3 warns once that it does not fully support pandas 3 (pyspark.testing.utils, imported by its schema and
@@ -124,8 +128,11 @@ def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     if master.startswith("local") and SUBMITTED not in os.environ:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     defaults = dict(DEFAULT_CONF)
+    verbose = logging.getLogger("leadscore").isEnabledFor(logging.DEBUG)
     if master.startswith("sc://"):  # a Connect client sets the server's runtime SQL settings only
         defaults.pop("spark.ui.showConsoleProgress")
+    elif not verbose and SUBMITTED not in os.environ:  # a JVM this process starts: quiet from its first line
+        defaults[JAVA_OPTIONS] = f"-Dlog4j2.configurationFile={files('leadscore').joinpath(QUIET_LOG)}"
     for key, value in {**defaults, **conf}.items():
         builder = builder.config(key, value)
     try:
@@ -135,7 +142,6 @@ def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     if not master.startswith("sc://"):
         # the progress bar and our one error line, not the JVM's log (a failed task's is logged whole); --verbose
         # keeps its warnings
-        verbose = logging.getLogger("leadscore").isEnabledFor(logging.DEBUG)
         spark.sparkContext.setLogLevel("WARN" if verbose else "FATAL")
     try:
         yield spark
