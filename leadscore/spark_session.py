@@ -108,6 +108,16 @@ def spark_session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession
         yield from _session(master, conf)
 
 
+def session_conf(master: str, conf: Mapping[str, str], verbose: bool) -> dict[str, str]:
+    """What the session is built with: `DEFAULT_CONF` as `master` takes it, then the --conf pairs over it."""
+    defaults = dict(DEFAULT_CONF)
+    if master.startswith("sc://"):  # a Connect client sets the server's runtime SQL settings only
+        defaults.pop("spark.ui.showConsoleProgress")
+    elif not verbose and SUBMITTED not in os.environ:  # a JVM this process starts: quiet from its first line
+        defaults[JAVA_OPTIONS] = f"-Dlog4j2.configurationFile={files('leadscore').joinpath(QUIET_LOG)}"
+    return {**defaults, **conf}
+
+
 def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     try:
         from pyspark.sql import SparkSession
@@ -127,13 +137,8 @@ def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     # the workers run this very Python (and its packages), not the PATH's python3
     if master.startswith("local") and SUBMITTED not in os.environ:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    defaults = dict(DEFAULT_CONF)
     verbose = logging.getLogger("leadscore").isEnabledFor(logging.DEBUG)
-    if master.startswith("sc://"):  # a Connect client sets the server's runtime SQL settings only
-        defaults.pop("spark.ui.showConsoleProgress")
-    elif not verbose and SUBMITTED not in os.environ:  # a JVM this process starts: quiet from its first line
-        defaults[JAVA_OPTIONS] = f"-Dlog4j2.configurationFile={files('leadscore').joinpath(QUIET_LOG)}"
-    for key, value in {**defaults, **conf}.items():
+    for key, value in session_conf(master, conf, verbose).items():
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()

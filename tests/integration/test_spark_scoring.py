@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,44 +100,6 @@ def test_spark_writes_what_leadscore_score_writes(
     # Spark wrote part files (one per partition), nothing left beside them
     assert len(list((tmp_path / "spark" / "scored.parquet").glob("part-*.parquet"))) >= 2
     assert sorted(p.name for p in (tmp_path / "spark").iterdir()) == ["scored.csv", "scored.parquet"]
-
-
-def test_a_fresh_command_shows_the_progress_and_its_answer_not_the_jvm_s_log(
-    champion: TrainOutcome, new_leads: Path, tmp_path: Path
-) -> None:
-    few = tmp_path / "few.csv"
-    few.write_text("".join(new_leads.read_text().splitlines(keepends=True)[:51]))
-    command = [
-        "score",
-        "--model",
-        URI,
-        "--data",
-        str(few),
-        "--out",
-        str(tmp_path / "few.parquet"),
-        "--no-reasons",
-    ]
-    done = subprocess.run(  # its own JVM: the log settings act from the JVM's first line
-        [
-            str(Path(sys.executable).parent / "leadscore"),
-            *command,
-            "--engine",
-            "spark",
-            "--master",
-            "local[1]",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("scored 50 leads -> " + str(tmp_path / "few.parquet"))
-    # what is left: the JVM's own note on the vector module Spark 4 loads, and the progress bar
-    noise = [
-        line for line in done.stderr.splitlines() if line.strip() and "Using incubator modules" not in line
-    ]
-    assert all(line.lstrip("\r").startswith("[Stage") for line in noise), done.stderr
 
 
 def test_the_api_gives_the_spark_answers(
