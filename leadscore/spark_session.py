@@ -1,5 +1,6 @@
 """The Spark session `leadscore score --engine spark` runs on: Java and the master checked first (one line when
-either is missing), PySpark imported only here and only then, so the command line and the service run without it."""
+either is missing), PySpark imported only here and only then, so the command line and the service run without it.
+A JVM this process starts is started by leadscore/spark_jvm.py (its standard error passed on, its failure one line)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from features.tables import DataError
+from leadscore.spark_jvm import start_jvm
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -33,6 +35,7 @@ DEFAULT_CONF = {
 # a JVM the command starts logs fatal errors only, from its first line (before setLogLevel can act); a --conf with
 # its own driver Java options replaces this
 JAVA_OPTIONS, QUIET_LOG = "spark.driver.extraJavaOptions", "spark-log4j2.properties"
+APP_NAME = "leadscore score"
 MASTER_PORTS = {"spark": 7077, "sc": 15002}  # the standalone master's and Spark Connect's default ports
 CONNECT_SECONDS = 5.0
 # PySpark 4.3 warns once that it does not fully support pandas 3 (pyspark.testing.utils, imported by its schema and
@@ -129,7 +132,7 @@ def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     if existing is not None:
         yield existing
         return
-    builder = SparkSession.builder.appName("leadscore score")
+    builder = SparkSession.builder.appName(APP_NAME)
     if master.startswith("sc://"):
         builder = builder.remote(master)
     elif not (SUBMITTED in os.environ and master == DEFAULT_MASTER):  # spark-submit's --master stands
@@ -138,11 +141,16 @@ def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     if master.startswith("local") and SUBMITTED not in os.environ:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     verbose = logging.getLogger("leadscore").isEnabledFor(logging.DEBUG)
-    for key, value in session_conf(master, conf, verbose).items():
+    settings = session_conf(master, conf, verbose)
+    for key, value in settings.items():
         builder = builder.config(key, value)
     try:
+        if (
+            not master.startswith("sc://") and SUBMITTED not in os.environ
+        ):  # the JVM is this process's to start
+            start_jvm({**settings, "spark.master": master, "spark.app.name": APP_NAME})
         spark = builder.getOrCreate()
-    except Exception as error:  # a master URL Spark cannot parse, a JVM that does not start, ...
+    except Exception as error:  # a master URL Spark cannot parse, a --conf value it refuses, ...
         raise SparkSetupError(f"--master {master}: Spark did not start: {first_line(error)}") from error
     if not master.startswith("sc://"):
         # the progress bar and our one error line, not the JVM's log (a failed task's is logged whole); --verbose

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -218,6 +219,34 @@ def test_bad_input_is_one_line_exit_2_and_leaves_the_old_answer(
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.parquet"]
     assert [p.name for p in out.iterdir()] == ["yesterday.parquet"]
+
+
+def test_a_conf_value_spark_refuses_is_its_reason_in_one_line(new_leads: Path, tmp_path: Path) -> None:
+    leadscore = str(Path(sys.executable).parent / "leadscore")
+    out = str(tmp_path / "scored.parquet")
+    command = [
+        leadscore,
+        "score",
+        "--model",
+        URI,
+        "--data",
+        str(new_leads),
+        "--out",
+        out,
+        "--engine",
+        "spark",
+    ]
+    done = subprocess.run(  # a process of its own, whose JVM this command starts (the tests' session is running here)
+        [*command, "--master", "local[1]", "--conf", "spark.executor.memory=lots"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: --master local[1]: Spark did not start: Executor memory must be a positive number"
+    ]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_failed_job_leaves_the_old_answer_and_no_partial_folder(
