@@ -13,7 +13,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything the scoring service reads from its environment (LEADSCORE_* and MLflow's own variable)."""
 
-    model_config = SettingsConfigDict(env_prefix="LEADSCORE_", extra="ignore", frozen=True)
+    # populate_by_name: Settings(tracking_uri=...) is taken as given (without it pydantic ignores the field's name and
+    # reads MLflow's variable instead)
+    model_config = SettingsConfigDict(
+        env_prefix="LEADSCORE_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     model_uri: str = Field(
         default="models:/lead-scoring@champion",
