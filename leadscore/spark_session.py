@@ -121,6 +121,15 @@ def session_conf(master: str, conf: Mapping[str, str], verbose: bool) -> dict[st
     return {**defaults, **conf}
 
 
+def _starts_jvm(master: str) -> bool:
+    """Whether this command starts Spark's JVM: not for Spark Connect, not under spark-submit (it started one), not
+    when the process already has a SparkContext (a notebook's, without a session)."""
+    from pyspark import SparkContext
+
+    running = SparkContext._active_spark_context is not None
+    return not (master.startswith("sc://") or SUBMITTED in os.environ or running)
+
+
 def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     try:
         from pyspark.sql import SparkSession
@@ -145,9 +154,7 @@ def _session(master: str, conf: Mapping[str, str]) -> Iterator[SparkSession]:
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        if (
-            not master.startswith("sc://") and SUBMITTED not in os.environ
-        ):  # the JVM is this process's to start
+        if _starts_jvm(master):
             start_jvm({**settings, "spark.master": master, "spark.app.name": APP_NAME})
         spark = builder.getOrCreate()
     except Exception as error:  # a master URL Spark cannot parse, a --conf value it refuses, ...

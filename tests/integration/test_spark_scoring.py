@@ -249,6 +249,12 @@ def test_a_conf_value_spark_refuses_is_its_reason_in_one_line(new_leads: Path, t
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_process_with_spark_running_starts_no_second_jvm(spark: Any) -> None:
+    from leadscore.spark_session import _starts_jvm
+
+    assert spark.sparkContext is not None and not _starts_jvm("local[2]")
+
+
 def test_a_failed_job_leaves_the_old_answer_and_no_partial_folder(
     spark: Any, champion: TrainOutcome, new_leads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
