@@ -4,7 +4,6 @@ without a restart: a new key at once, a revoke at the next refresh."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -14,7 +13,7 @@ from serving.store import LeadStore, add_key, revoke_key
 
 
 def test_keys_in_the_store_guard_the_routes_and_follow_changes_made_elsewhere(
-    lead_store: LeadStore, tmp_path: Path
+    lead_store: LeadStore,
 ) -> None:
     settings = Settings(
         keys="store",
@@ -22,7 +21,6 @@ def test_keys_in_the_store_guard_the_routes_and_follow_changes_made_elsewhere(
         keys_refresh_seconds=0.2,
         watch_seconds=0,
         model_uri="models:/no-model-needed@champion",  # the queue needs the store, not a model
-        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
         model_cache_dir=None,
     )
     with TestClient(create_app(settings)) as client:
