@@ -78,11 +78,26 @@ def write_leads(path: Path, rows: int, seed: int) -> Path:
     return path
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it."""
+    found, index = [pid], 0
+    while index < len(found):
+        with contextlib.suppress(OSError):  # gone since
+            for task in Path(f"/proc/{found[index]}/task").iterdir():
+                found += map(int, (task / "children").read_text().split())
+        index += 1
+    return found
+
+
+def score_command(data: Path, out: Path, *extra: str) -> list[str]:
+    """The `leadscore score` command line the benches time: the registered champion, `data` to `out`."""
+    return [str(BIN / "leadscore"), "score", "--model", MODEL, "--data", str(data), "--out", str(out), *extra]
+
+
 def tree_memory(pid: int) -> float:
-    """MB a process and its children hold (Linux's proportional set size: pages they share counted once)."""
-    children = (Path(f"/proc/{pid}/task/{pid}/children").read_text()).split()
+    """MB a process and every process below it hold (Linux's proportional set size: pages they share counted once)."""
     total = 0
-    for task in [pid, *map(int, children)]:
+    for task in process_tree(pid):
         with contextlib.suppress(OSError):  # a worker gone since
             rollup = Path(f"/proc/{task}/smaps_rollup").read_text()
             total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
@@ -93,17 +108,7 @@ def leadscore_score(
     env: dict[str, str], work: Path, data: Path, *extra: str
 ) -> tuple[float, float, float, str]:
     """(wall, CPU seconds, peak MB of the process and its workers, the command) of one `leadscore score` process."""
-    command = [
-        str(BIN / "leadscore"),
-        "score",
-        "--model",
-        MODEL,
-        "--data",
-        str(data),
-        "--out",
-        str(work / "scored.csv"),
-    ]
-    command += extra
+    command = score_command(data, work / "scored.csv", *extra)
     began = time.perf_counter()
     log = work / "score.log"
     with open(log, "wb") as errors:

@@ -31,18 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from batch import BIN, MODEL, add_run_options, ensure_model, write_leads
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and every process below it."""
-    found, index = [pid], 0
-    while index < len(found):
-        with contextlib.suppress(OSError):  # gone since
-            for task in Path(f"/proc/{found[index]}/task").iterdir():
-                found += map(int, (task / "children").read_text().split())
-        index += 1
-    return found
+from batch import add_run_options, ensure_model, process_tree, score_command, write_leads
 
 
 def cpu_seconds(pid: int) -> float:
@@ -67,17 +56,7 @@ def run(
     (removed first). The CPU is sampled every 0.2 s (the last 0.2 s of a process that ends may be missed)."""
     shutil.rmtree(out, ignore_errors=True)
     out.unlink(missing_ok=True)
-    command = [
-        str(BIN / "leadscore"),
-        "score",
-        "--model",
-        MODEL,
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        *extra,
-    ]
+    command = score_command(data, out, *extra)
     began = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     used: dict[int, tuple[str, float]] = {}

@@ -25,20 +25,20 @@ def test_a_local_jvm_logs_only_fatal_errors_to_the_console(monkeypatch: pytest.M
 
 
 @pytest.mark.parametrize(
-    ("master", "conf", "verbose", "submitted"),
+    ("master", "verbose", "submitted"),
     [
-        ("local[2]", {}, True, False),  # --verbose: Spark's own log
-        ("sc://spark:15002", {}, False, False),  # a Connect server's JVM is not this command's
-        ("local[*]", {}, False, True),  # spark-submit started the JVM already
+        ("local[2]", True, False),  # --verbose: Spark's own log
+        ("sc://spark:15002", False, False),  # a Connect server's JVM is not this command's
+        ("local[*]", False, True),  # spark-submit started the JVM already
     ],
 )
 def test_spark_s_own_log_where_the_command_does_not_start_the_jvm_or_is_verbose(
-    monkeypatch: pytest.MonkeyPatch, master: str, conf: dict[str, str], verbose: bool, submitted: bool
+    monkeypatch: pytest.MonkeyPatch, master: str, verbose: bool, submitted: bool
 ) -> None:
     monkeypatch.delenv(SUBMITTED, raising=False)
     if submitted:
         monkeypatch.setenv(SUBMITTED, "12345")
-    assert JAVA_OPTIONS not in session_conf(master, conf, verbose)
+    assert JAVA_OPTIONS not in session_conf(master, {}, verbose)
 
 
 def test_the_users_conf_wins() -> None:
